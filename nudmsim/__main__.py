@@ -1,0 +1,4 @@
+"""``python -m nudmsim`` == ``nudmsim``."""
+from .cli.main import run
+
+run()

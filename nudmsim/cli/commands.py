@@ -1,0 +1,204 @@
+"""Implementations of the CLI commands (thin: resolve names, call the library, print)."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import cards, registry
+from ..errors import NudmsimError
+from ..generate import check_n_events, make_rng, run_metadata, unweighted
+from ..io import check_writable, write_root
+
+
+def _card_for(entry, detector):
+    name = detector or entry.default_detector
+    card = cards.load_detector(name)
+    allowed = getattr(entry, "detectors", ())
+    kind = card.get("card.kind", str, default="")
+    if allowed and kind not in allowed:
+        raise NudmsimError(f"detector '{card.name}' ({card.path.name}, kind '{kind}') cannot be used for "
+                           f"{entry.name} (use a card of kind: {', '.join(allowed)})")
+    return card
+
+
+def _fmt(v):
+    if isinstance(v, tuple):
+        val, unit = v
+        return f"{val:.6g} {unit}" if isinstance(val, (int, float, np.floating)) else f"{val} {unit}"
+    return f"{v:.6g}" if isinstance(v, (float, np.floating)) else str(v)
+
+
+def cmd_list(args) -> int:
+    registry.load_all()
+    what = args.what
+    if what in (None, "processes"):
+        print("Processes (nudmsim generate/predict PROCESS --set NAME=VALUE):")
+        for e in registry.PROCESSES.values():
+            print(f"  {e.name:<14} {e.summary}  [default detector: {e.default_detector}]")
+            for k, p in e.params.items():
+                unit = f" {p.unit}" if p.unit else ""
+                print(f"      {k:<10} = {p.default:<10g}{unit:<5} {p.doc}")
+    if what in (None, "detectors"):
+        print("Detector cards:")
+        for name in cards.available("detector"):
+            try:
+                c = cards.load_detector(name)
+                print(f"  {name:<22} {c.get('card.description', str)}")
+            except NudmsimError as exc:
+                print(f"  {name:<22} (invalid: {exc})")
+    if what in (None, "analyses"):
+        print("Analyses (nudmsim fit / nudmsim limit ANALYSIS):")
+        for e in registry.ANALYSES.values():
+            modes = "/".join(m for m in ("fit", "limit") if getattr(e, m))
+            print(f"  {e.name:<18} [{modes}] {e.summary}")
+            for k, v in e.limit_options.items():
+                print(f"      --option {k}: {v}")
+    if what in (None, "checks"):
+        print("Validation checks (nudmsim validate NAME):")
+        for e in registry.CHECKS.values():
+            print(f"  {e.name:<34} {e.description}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    entry = registry.get_process(args.process)
+    n = check_n_events(args.events)
+    card = _card_for(entry, args.detector)
+    params = registry.resolve_params(entry.params, registry.parse_set_options(args.sets), entry.name)
+    out = check_writable(args.output)
+    rng = make_rng(args.seed)
+    t0 = time.perf_counter()
+    sample = entry.generate(params, card, n, rng)
+    if args.unweighted:
+        sample = unweighted(sample, rng)
+    t_gen = time.perf_counter() - t0
+    meta = run_metadata(entry.name, params, card, args.seed, n, sample, unweighted=bool(args.unweighted))
+    t0 = time.perf_counter()
+    write_root(out, sample.events, meta, compression=args.compression)
+    t_io = time.perf_counter() - t0
+    print(f"{entry.name} on {card.name}: {n} generated, {len(sample.events)} written to {out}")
+    print(f"  expected events in exposure: {sample.expected_total:.6g}")
+    print(f"  time: generation+response {t_gen:.2f} s ({n / max(t_gen, 1e-9):.3g} ev/s), writing {t_io:.2f} s")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    entry = registry.get_process(args.process)
+    if entry.predict is None:
+        raise NudmsimError(f"process '{entry.name}' has no prediction (use nudmsim generate)")
+    card = _card_for(entry, args.detector)
+    params = registry.resolve_params(entry.params, registry.parse_set_options(args.sets), entry.name)
+    if args.plot:
+        check_writable(args.plot)
+    pred = entry.predict(params, card)
+    scalars = {k: v for k, v in pred.items() if not k.startswith("_")}
+    if args.json:
+        print(json.dumps({k: (v[0] if isinstance(v, tuple) else v) for k, v in scalars.items()}, default=float))
+    else:
+        print(f"{entry.name} on {card.name} with " + ", ".join(f"{k}={v:g}" for k, v in params.items()))
+        for k, v in scalars.items():
+            print(f"  {k:<32} {_fmt(v)}")
+    if args.plot:
+        plot = pred.get("_plot")
+        if plot is None:
+            raise NudmsimError(f"process '{entry.name}' has no spectrum plot")
+        plot(args.plot)
+        print(f"  spectrum plot: {args.plot}")
+    return 0
+
+
+def cmd_fit(args) -> int:
+    entry = registry.get_analysis(args.analysis)
+    if entry.fit is None:
+        raise NudmsimError(f"analysis '{entry.name}' has no fit to data (try nudmsim limit {entry.name})")
+    card = cards.load_detector(args.detector or entry.default_detector)
+    if args.plot:
+        check_writable(args.plot)
+    res = entry.fit(card, registry.parse_set_options(args.sets), plot=args.plot)
+    if args.json:
+        print(json.dumps({k: (v[0] if isinstance(v, tuple) else v) for k, v in res.items()
+                          if not k.startswith("_")}, default=float))
+    else:
+        print(f"fit {entry.name} on {card.name}:")
+        for k, v in res.items():
+            if not k.startswith("_"):
+                print(f"  {k:<32} {_fmt(v)}")
+    return 0
+
+
+def _parse_masses(text):
+    if text is None:
+        return None
+    try:
+        vals = np.array([float(x) for x in text.split(",") if x.strip()])
+    except ValueError:
+        raise NudmsimError(f"--masses '{text}': give comma-separated numbers in MeV (e.g. 1,3,10,30)") from None
+    if vals.size == 0 or not np.all(np.isfinite(vals)) or np.any(vals <= 0):
+        raise NudmsimError(f"--masses '{text}': masses must be finite and > 0 (MeV)")
+    return vals
+
+
+def cmd_limit(args) -> int:
+    from ..stats.curves import LimitRequest
+
+    entry = registry.get_analysis(args.analysis)
+    if entry.limit is None:
+        raise NudmsimError(f"analysis '{entry.name}' has no limit (try nudmsim fit {entry.name})")
+    card = cards.load_detector(args.detector or entry.default_detector)
+    csv = Path(args.output or f"limit_{entry.name}.csv")
+    png = Path(args.plot) if args.plot else csv.with_suffix(".png")
+    check_writable(csv)
+    check_writable(png)
+    if args.ratio is not None and (not np.isfinite(args.ratio) or args.ratio <= 0):
+        raise NudmsimError(f"--ratio {args.ratio}: must be a finite number > 0")
+    opts = registry.parse_set_options(args.options)
+    req = LimitRequest(card=card, masses=_parse_masses(args.masses), ratio=args.ratio,
+                       projected=args.projected, params=registry.parse_set_options(args.sets),
+                       scheduler=args.scheduler, progress=not args.quiet, options=opts)
+    t0 = time.perf_counter()
+    curve = entry.limit(req)
+    dt = time.perf_counter() - t0
+    curve.write_csv(csv)
+    curve.plot(png)
+    print(f"{curve.title}: {len(curve.x)} points in {dt:.1f} s -> {csv}, {png}")
+    y = curve.observed if np.any(np.isfinite(curve.observed)) else curve.expected
+    for xv, yv in zip(curve.x, y):
+        print(f"  {curve.x_label} = {xv:<10.4g} {curve.x_unit:<4}  {curve.y_label} < {yv:.3e} {curve.y_unit}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    registry.load_all()
+    names = list(registry.CHECKS)
+    if args.names:
+        sel = [n for n in names if any(n == a or n.startswith(a) for a in args.names)]
+        unknown = [a for a in args.names if not any(n == a or n.startswith(a) for n in names)]
+        if unknown:
+            raise NudmsimError(f"unknown validation check '{unknown[0]}' (see `nudmsim list checks`)")
+        names = sel
+    results = []
+    for n in names:
+        t0 = time.perf_counter()
+        r = registry.CHECKS[n]()
+        results.append(r)
+        if not args.json:
+            status = "PASS" if r.passed else "FAIL"
+            print(f"[{status}] {r.name:<36} value {r.value:<12.5g} reference {r.reference:<12.5g} "
+                  f"tolerance ±{r.tolerance:<10.3g} {r.unit}  ({time.perf_counter() - t0:.1f} s)",
+                  flush=True)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in results], indent=1))
+    else:
+        n_ok = sum(r.passed for r in results)
+        print(f"{n_ok} passed, {len(results) - n_ok} failed")
+    return 0 if all(r.passed for r in results) else 1
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.outdir), seed=args.seed)

@@ -1,0 +1,108 @@
+"""Physical constants and SM parameters: the one place nudmsim takes numbers from.
+
+Units follow scikit-hep ``hepunits`` (base: MeV, mm, ns; charge in units of e).  Every quantity
+here carries its unit, so ``constants.M_PROTON / units.GeV`` is a number in GeV.
+
+Sources
+-------
+* Particle masses, widths and lifetimes: the ``particle`` package (PDG tables shipped with it).
+* G_F, alpha, sin^2 theta_W (low-energy MSbar value used for CEvNS), |V_ud|, |V_us|, f_pi, f_K:
+  PDG Review of Particle Physics 2024 (R.L. Workman et al., PTEP 2022 083C01 and 2024 update).
+* Nucleon scalar charges f_q^N: M. Hoferichter, J. Ruiz de Elvira, B. Kubis, U.-G. Meissner,
+  PRL 115 (2015) 092301 (as quoted in SPEC section 4.1); heavy quarks 2/27 (1 - sum of light).
+* Standard Halo Model (XENON1T 2018 convention): rho = 0.3 GeV/cm^3, v0 = 220 km/s, vE = 232 km/s,
+  vesc = 544 km/s (XENON1T, PRL 121 (2018) 111302; shared/data/xenon1t_2018).
+"""
+from __future__ import annotations
+
+import math
+
+import hepunits as u
+from particle import Particle
+
+# --- unit helpers re-exported for convenience ---------------------------------------------------
+MeV, GeV, keV, eV, TeV = u.MeV, u.GeV, u.keV, u.eV, u.TeV
+mm, cm, m, km = u.mm, u.cm, u.m, u.km
+ns, s = u.ns, u.s
+kg = u.kg
+#: hbar*c in MeV*mm (hepunits): multiply a natural-unit cross section [MeV^-2] by HBARC**2 for mm^2.
+HBARC = u.hbarc
+#: hbar in MeV*ns
+HBAR = u.hbar
+C_LIGHT = u.c_light  # mm/ns
+#: atomic mass unit in MeV (CODATA 2018: 931.49410242 MeV)
+AMU = 931.49410242 * MeV
+DAY = 86400.0 * s
+YEAR = 365.25 * DAY
+TONNE = 1000.0 * kg
+GWH = 1.0e9 * 3600.0 * u.joule  # 1 GW*h in MeV
+
+
+def _pdg(pdgid: int):
+    return Particle.from_pdgid(pdgid)
+
+
+def _mass(pdgid: int) -> float:
+    return float(_pdg(pdgid).mass) * MeV
+
+
+# --- particle masses (PDG, via `particle`) -----------------------------------------------------
+M_ELECTRON = _mass(11)
+M_MUON = _mass(13)
+M_TAU = _mass(15)
+M_PROTON = _mass(2212)
+M_NEUTRON = _mass(2112)
+M_NUCLEON = 0.5 * (M_PROTON + M_NEUTRON)
+M_PION = _mass(211)
+M_PION0 = _mass(111)
+M_KAON = _mass(321)
+M_W = _mass(24)
+GAMMA_W = float(_pdg(24).width) * MeV
+M_Z = _mass(23)
+LEPTON_MASS = {"e": M_ELECTRON, "mu": M_MUON, "tau": M_TAU}
+#: lifetimes in ns
+TAU_PION = float(_pdg(211).lifetime) * ns
+TAU_MUON = float(_pdg(13).lifetime) * ns
+TAU_KAON = float(_pdg(321).lifetime) * ns
+#: light-quark masses (PDG, MSbar at 2 GeV) as shipped by `particle`
+M_UP = _mass(2)
+M_DOWN = _mass(1)
+M_STRANGE = _mass(3)
+
+# --- couplings (PDG 2024) -----------------------------------------------------------------------
+#: Fermi constant [MeV^-2]: 1.1663788e-5 GeV^-2
+G_FERMI = 1.1663788e-5 / GeV**2
+#: fine-structure constant at q^2 = 0
+ALPHA_EM = 1.0 / 137.035999084
+#: weak mixing angle, MSbar at low q^2 (PDG 2024, "sin^2 theta_W(0)" = 0.23857)
+SIN2_THETA_W = 0.23857
+V_UD = 0.97367
+V_US = 0.22431
+V_CB = 0.0411
+#: meson decay constants (PDG 2024 FLAG averages, f_pi+ = 130.2 MeV, f_K+ = 155.7 MeV)
+F_PION = 130.2 * MeV
+F_KAON = 155.7 * MeV
+
+# --- nucleon scalar charges (Hoferichter et al. 2015) ------------------------------------------
+F_U_PROTON = 0.0208
+F_D_PROTON = 0.0411
+F_U_NEUTRON = 0.0189
+F_D_NEUTRON = 0.0451
+F_STRANGE = 0.043
+
+
+def heavy_quark_charge(f_u: float, f_d: float, f_s: float = F_STRANGE) -> float:
+    """f_Q for each heavy quark (c, b, t): 2/27 (1 - f_u - f_d - f_s) (Shifman-Vainshtein-Zakharov)."""
+    return 2.0 / 27.0 * (1.0 - f_u - f_d - f_s)
+
+
+# --- Standard Halo Model, XENON1T 2018 convention -------------------------------------------------
+RHO_DM = 0.3 * GeV / cm**3
+V0_SHM = 220.0 * km / s
+VEARTH_SHM = 232.0 * km / s
+VESC_SHM = 544.0 * km / s
+
+# --- conversions --------------------------------------------------------------------------------
+#: 1 MeV^-2 in cm^2
+INV_MEV2_TO_CM2 = (HBARC / cm) ** 2
+PI = math.pi

@@ -1,0 +1,1 @@
+"""Cosmology constraints: relic abundance, kinetic decoupling, DM decay, radiative neutrino mass."""

@@ -1,0 +1,247 @@
+"""Registry: maps CLI names to processes, analyses and validation checks.
+
+Adding a process, analysis or check is a single decorated entry in a module under
+``nudmsim/analyses/`` or ``nudmsim/validation/`` (modules there are imported automatically), e.g.::
+
+    register_process(ProcessEntry(name="cevns", summary="SM CEvNS", params={...},
+                                  default_detector="coherent_csi_2017", generate=generate_cevns))
+
+    @check("coherent.sm_events", unit="events", reference=173.0, tolerance=0.15 * 173.0,
+           description="SM CEvNS events expected for the 2017 exposure")
+    def _(): return predicted_sm_events()
+"""
+from __future__ import annotations
+
+import importlib
+import math
+import pkgutil
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from . import constants as c
+from .errors import NudmsimError, ParameterError
+
+
+# ------------------------------------------------------------------------------------------------
+# model parameters
+# ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Param:
+    """A model parameter: default value (in ``unit``), documentation and allowed range (inclusive)."""
+
+    default: float
+    unit: str = ""
+    doc: str = ""
+    lo: float | None = 0.0
+    hi: float | None = None
+    strictly_positive: bool = False
+
+    def scale(self) -> float:
+        return _UNIT_SCALE.get(self.unit, 1.0)
+
+
+_UNIT_SCALE = {"eV": c.eV, "keV": c.keV, "MeV": c.MeV, "GeV": c.GeV, "TeV": c.TeV, "": 1.0}
+_VALUE_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|-inf)\s*([A-Za-z]*)\s*$", re.I)
+
+
+def parse_value(name: str, text: str, param: Param) -> float:
+    """Parse ``"10"``, ``"10MeV"``, ``"0.05 GeV"`` into the parameter's unit."""
+    m = _VALUE_RE.match(text)
+    if not m:
+        raise ParameterError(f"--set {name}={text}: not a number (write e.g. {name}={param.default}"
+                             f"{param.unit})")
+    val = float(m.group(1))
+    unit = m.group(2)
+    if unit:
+        if unit not in _UNIT_SCALE or not param.unit:
+            raise ParameterError(f"--set {name}={text}: unit '{unit}' not understood "
+                                 f"(parameter is in {param.unit or 'dimensionless units'})")
+        val = val * _UNIT_SCALE[unit] / param.scale()
+    return val
+
+
+def resolve_params(params: dict[str, Param], overrides: dict[str, Any] | None = None,
+                   process: str = "") -> dict[str, float]:
+    """Defaults updated by ``overrides`` (numbers or strings), each checked: finite, in range."""
+    out = {k: float(p.default) for k, p in params.items()}
+    for k, v in (overrides or {}).items():
+        if k not in params:
+            raise ParameterError(f"{process}: unknown parameter '{k}' (parameters: {', '.join(params)})")
+        out[k] = parse_value(k, v, params[k]) if isinstance(v, str) else float(v)
+    for k, v in out.items():
+        p = params[k]
+        unit = f" {p.unit}" if p.unit else ""
+        if not math.isfinite(v):
+            raise ParameterError(f"{process}: parameter {k} is {v} (give a finite number{unit})")
+        if p.strictly_positive and v <= 0:
+            raise ParameterError(f"{process}: parameter {k} = {v:g}{unit} must be > 0")
+        if p.lo is not None and v < p.lo:
+            raise ParameterError(f"{process}: parameter {k} = {v:g}{unit} must be >= {p.lo:g}{unit}")
+        if p.hi is not None and v > p.hi:
+            raise ParameterError(f"{process}: parameter {k} = {v:g}{unit} must be <= {p.hi:g}{unit}")
+    return out
+
+
+def parse_set_options(items: list[str] | None) -> dict[str, str]:
+    """``["m_X=10", "y_q=1e-5"]`` -> dict (values still strings, parsed by :func:`resolve_params`)."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ParameterError(f"--set {item}: expected name=value (e.g. --set m_X=10)")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# entries
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class EventSample:
+    """Generated events (awkward record array) with the run information.
+
+    ``events`` has at least the fields ``weight`` (expected events per generated event in the card's
+    exposure), ``process_id`` and ``target_id``.  ``expected_total`` = sum of weights in exposure.
+    ``info`` is free metadata (flux normalisation, target names for the ids, ...)."""
+
+    events: Any
+    expected_total: float
+    info: dict = field(default_factory=dict)
+
+
+@dataclass
+class ProcessEntry:
+    """A CLI-visible process.
+
+    generate(params: dict[str, float], card: Card, n: int, rng: numpy.random.Generator) -> EventSample
+    predict(params, card) -> dict of printable numbers (name -> (value, unit)) and optional arrays.
+    """
+
+    name: str
+    summary: str
+    params: dict[str, Param]
+    default_detector: str
+    generate: Callable
+    predict: Callable | None = None
+    detectors: tuple[str, ...] = ()
+    process_id: int = 0
+
+
+@dataclass
+class AnalysisEntry:
+    """A fit and/or limit on one experiment.
+
+    fit(card, params: dict[str, str], **options) -> dict  (printable results)
+    limit(request: LimitRequest) -> LimitCurve
+    """
+
+    name: str
+    summary: str
+    default_detector: str
+    fit: Callable | None = None
+    limit: Callable | None = None
+    limit_options: dict = field(default_factory=dict)
+
+
+@dataclass
+class CheckResult:
+    name: str
+    value: float
+    reference: float
+    tolerance: float
+    unit: str
+    passed: bool
+    description: str = ""
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "value": float(self.value), "reference": float(self.reference),
+                "tolerance": float(self.tolerance), "unit": self.unit, "passed": bool(self.passed)}
+
+
+@dataclass
+class CheckEntry:
+    name: str
+    run: Callable[[], Any]
+    reference: float
+    tolerance: float
+    unit: str
+    description: str
+    relative: bool = False
+
+    def __call__(self) -> CheckResult:
+        out = self.run()
+        if isinstance(out, CheckResult):
+            return out
+        if isinstance(out, tuple):  # (value, passed) for criteria that are not |v - ref| <= tol
+            value, passed = out
+        else:
+            value, passed = out, None
+        tol = self.tolerance * abs(self.reference) if self.relative else self.tolerance
+        if passed is None:
+            passed = bool(np.isfinite(value) and abs(value - self.reference) <= tol)
+        return CheckResult(self.name, float(value), self.reference, tol, self.unit, bool(passed),
+                           self.description)
+
+
+PROCESSES: dict[str, ProcessEntry] = {}
+ANALYSES: dict[str, AnalysisEntry] = {}
+CHECKS: dict[str, CheckEntry] = {}
+
+
+def register_process(entry: ProcessEntry) -> ProcessEntry:
+    PROCESSES[entry.name] = entry
+    return entry
+
+
+def register_analysis(entry: AnalysisEntry) -> AnalysisEntry:
+    ANALYSES[entry.name] = entry
+    return entry
+
+
+def check(name: str, *, unit: str, reference: float, tolerance: float, description: str,
+          relative: bool = False):
+    """Decorator registering a validation check (see module docstring)."""
+
+    def deco(fn):
+        CHECKS[name] = CheckEntry(name, fn, reference, tolerance, unit, description, relative)
+        return fn
+
+    return deco
+
+
+_LOADED = False
+
+
+def load_all() -> None:
+    """Import every module in nudmsim.analyses and nudmsim.validation (which register entries)."""
+    global _LOADED
+    if _LOADED:
+        return
+    for pkgname in ("nudmsim.analyses", "nudmsim.validation"):
+        pkg = importlib.import_module(pkgname)
+        for mod in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+            if not mod.name.startswith("_"):
+                importlib.import_module(f"{pkgname}.{mod.name}")
+    _LOADED = True
+
+
+def _lookup(table: dict, name: str, what: str):
+    load_all()
+    if name not in table:
+        raise NudmsimError(f"unknown {what} '{name}' (known: {', '.join(sorted(table)) or 'none'})")
+    return table[name]
+
+
+def get_process(name: str) -> ProcessEntry:
+    return _lookup(PROCESSES, name, "process")
+
+
+def get_analysis(name: str) -> AnalysisEntry:
+    return _lookup(ANALYSES, name, "analysis")
+
+
+def get_check(name: str) -> CheckEntry:
+    return _lookup(CHECKS, name, "validation check")

@@ -1,0 +1,1 @@
+"""Detector response: quenching, resolution, efficiency and selection, configured by detector cards."""

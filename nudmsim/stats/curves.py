@@ -1,0 +1,91 @@
+"""Limit and sensitivity curves: the container every analysis returns, and its CSV/PNG writers."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..io import save_figure, write_csv
+
+
+@dataclass
+class LimitRequest:
+    """What ``nudmsim limit`` asks of an analysis.
+
+    masses: scan points in MeV; ratio: m_phi/m_X (or analysis-specific second parameter);
+    projected: Asimov sensitivity instead of the observed limit; params: --set overrides (strings);
+    scheduler: Dask scheduler address (None = local cluster, "sync" = in-process)."""
+
+    card: object
+    masses: np.ndarray | None = None
+    ratio: float | None = None
+    projected: bool = False
+    params: dict = field(default_factory=dict)
+    scheduler: str | None = None
+    progress: bool = True
+    options: dict = field(default_factory=dict)
+
+
+@dataclass
+class LimitCurve:
+    """A 90% CL curve y(x).  ``observed`` is NaN where only a projection exists; ``expected`` is the
+    Asimov median; ``bands`` maps "-2","-1","+1","+2" to the sigma-band edges."""
+
+    x: np.ndarray
+    observed: np.ndarray
+    x_label: str
+    y_label: str
+    x_unit: str
+    y_unit: str
+    title: str
+    expected: np.ndarray | None = None
+    bands: dict = field(default_factory=dict)
+    cl: float = 0.90
+    provenance: str = ""
+    reference: tuple | None = None  # (x, y, label) to overlay
+
+    def columns(self) -> dict[str, np.ndarray]:
+        cols = {"x": self.x, "observed": self.observed}
+        if self.expected is not None:
+            cols["expected"] = self.expected
+        for k in ("-2", "-1", "+1", "+2"):
+            if k in self.bands:
+                cols[f"expected{k}sigma"] = self.bands[k]
+        return cols
+
+    def write_csv(self, path) -> Path:
+        header = (f"{self.title}\n{int(self.cl * 100)}% CL; x = {self.x_label} [{self.x_unit}], "
+                  f"y = {self.y_label} [{self.y_unit}]\n{self.provenance}")
+        return write_csv(path, header, self.columns())
+
+    def plot(self, path=None, ax=None):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        own = ax is None
+        if own:
+            fig, ax = plt.subplots(figsize=(6, 4.5))
+        if "-2" in self.bands and "+2" in self.bands:
+            ax.fill_between(self.x, self.bands["-2"], self.bands["+2"], color="#ffdf00", label="expected ±2σ")
+        if "-1" in self.bands and "+1" in self.bands:
+            ax.fill_between(self.x, self.bands["-1"], self.bands["+1"], color="#00c000", label="expected ±1σ")
+        if self.expected is not None:
+            ax.plot(self.x, self.expected, "k--", label="expected (Asimov)")
+        if np.any(np.isfinite(self.observed)):
+            ax.plot(self.x, self.observed, "k-", lw=2, label="observed")
+        if self.reference is not None:
+            rx, ry, rl = self.reference
+            ax.plot(rx, ry, "r:", lw=2, label=rl)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(f"{self.x_label} [{self.x_unit}]")
+        ax.set_ylabel(f"{self.y_label} [{self.y_unit}]")
+        ax.set_title(self.title, fontsize=10)
+        ax.legend(fontsize=8)
+        if own and path is not None:
+            save_figure(ax.figure, path)
+            plt.close(ax.figure)
+        return ax
