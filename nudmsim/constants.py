@@ -68,6 +68,10 @@ TAU_KAON = float(_pdg(321).lifetime) * ns
 M_UP = _mass(2)
 M_DOWN = _mass(1)
 M_STRANGE = _mass(3)
+#: heavy-quark masses (PDG via `particle`: MSbar m_c(m_c), m_b(m_b); top from direct measurements)
+M_CHARM = _mass(4)
+M_BOTTOM = _mass(5)
+M_TOP = _mass(6)
 
 # --- couplings (PDG 2024) -----------------------------------------------------------------------
 #: Fermi constant [MeV^-2]: 1.1663788e-5 GeV^-2
