@@ -83,6 +83,14 @@ SIN2_THETA_W = 0.23857
 V_UD = 0.97367
 V_US = 0.22431
 V_CB = 0.0411
+#: |V_td|, |V_ts| (PDG 2024 CKM review, from B-mixing / global fit: 8.6e-3, 41.5e-3); used for the
+#: top-loop s->d scalar penguin (K+ -> pi+ phi)
+V_TD = 8.6e-3
+V_TS = 41.5e-3
+#: branching ratios of the SM two-body leptonic decays (PDG 2024): B(K+ -> mu+ nu) = 63.56 %,
+#: B(pi+ -> mu+ nu) = 99.98770 %
+BR_K_MU2 = 0.6356
+BR_PI_MU2 = 0.9998770
 #: meson decay constants (PDG 2024 FLAG averages, f_pi+ = 130.2 MeV, f_K+ = 155.7 MeV)
 F_PION = 130.2 * MeV
 F_KAON = 155.7 * MeV
