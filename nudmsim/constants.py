@@ -87,6 +87,11 @@ V_CB = 0.0411
 #: top-loop s->d scalar penguin (K+ -> pi+ phi)
 V_TD = 8.6e-3
 V_TS = 41.5e-3
+#: |V_ub|, |V_cd|, |V_cs| (PDG 2024 CKM review: 3.82e-3, 0.221, 0.975); used for the qq'-bar -> W
+#: parton luminosities (pp source)
+V_UB = 3.82e-3
+V_CD = 0.221
+V_CS = 0.975
 #: branching ratios of the SM two-body leptonic decays (PDG 2024): B(K+ -> mu+ nu) = 63.56 %,
 #: B(pi+ -> mu+ nu) = 99.98770 %
 BR_K_MU2 = 0.6356
