@@ -1,0 +1,40 @@
+"""Reading the CSV tables of ``data/`` (a ``#`` provenance block, then a header line, then numbers)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import NudmsimError
+
+
+@lru_cache(maxsize=64)
+def _read(path: str, mtime: float) -> dict[str, np.ndarray]:
+    header, rows = None, []
+    with open(path) as fh:
+        for line in fh:
+            s = line.strip()
+            if not s or s.startswith("#"):
+                continue
+            if header is None:
+                header = [h.strip() for h in s.split(",")]
+                continue
+            try:
+                rows.append([float(x) for x in s.split(",")])
+            except ValueError:
+                raise NudmsimError(f"{path}: non-numeric row {s!r}") from None
+    if header is None or not rows:
+        raise NudmsimError(f"{path}: no header or no data rows")
+    arr = np.asarray(rows, dtype=float)
+    if arr.shape[1] != len(header):
+        raise NudmsimError(f"{path}: {arr.shape[1]} columns but header names {len(header)}")
+    return {h: arr[:, i].copy() for i, h in enumerate(header)}
+
+
+def read_csv_table(path) -> dict[str, np.ndarray]:
+    """Columns of a nudmsim data CSV by header name (cached; arrays must not be modified)."""
+    p = Path(path)
+    if not p.is_file():
+        raise NudmsimError(f"data file '{p}' does not exist")
+    return _read(str(p.resolve()), p.stat().st_mtime)
