@@ -1,0 +1,290 @@
+"""Upper limits from the profile likelihood ratio (Cowan, Cranmer, Gross & Vitells, EPJC 71 (2011) 1554,
+arXiv:1007.1727 — "CCGV" below), with a toy Monte Carlo cross-check.
+
+Test statistic for upper limits (CCGV eq. 16, "q̃_μ"), with λ the profile likelihood ratio and the
+maximum-likelihood μ̂ computed with μ ≥ 0:
+
+    q̃_μ = −2 ln[L(μ, θ̂̂_μ) / L(max(μ̂, 0), θ̂)]   for μ̂ ≤ μ,        0 for μ̂ > μ.
+
+Asymptotically (Wald), with σ the standard deviation of μ̂ (from the Asimov data set, CCGV eq. 31:
+σ² = μ² / q_μ,A), its distribution under μ is (CCGV eq. 66)
+
+    F(q̃|μ) = Φ(√q̃)                               for 0 < q̃ ≤ μ²/σ²,
+            = Φ((q̃ + μ²/σ²) / (2μ/σ))            for q̃ > μ²/σ²,
+
+and p_μ = 1 − F(q̃_obs|μ).  The 1 − α = CL upper limit is the μ with p_μ = α.
+
+**The critical value.**  In the first branch p_μ = α ⇔ q̃ = [Φ⁻¹(1 − α)]²: for 90% CL that is
+1.2816² = **1.642**, not 2.706.  (2.706 = χ²₁ 90% quantile is the *two-sided* Wilks threshold, i.e. the
+one-sided 95% CL test; it is the "Δχ² = 2.71" convention of many phenomenology fits.)  The Gaussian
+limit μ_up = μ̂ + 1.2816 σ and the toy Monte Carlo coverage tests (tests/test_stats_limits.py) both
+confirm 1.642.  ``method="delta-chi2"`` is provided for comparison with fits that used 2.706.
+
+Methods: ``"plr"`` (default; CCGV p_μ), ``"cls"`` (p_μ / (1 − p_b), asymptotic, as pyhf/ATLAS/CMS),
+``"delta-chi2"`` (q̃_μ = χ²₁ quantile at CL, i.e. 2.706 for 90%).
+
+Toys (:func:`toy_pvalue`): data, control counts and constraint means ("global observables") drawn at
+the tested μ with nuisances at their conditional fit to the observed data (the LHC convention), q̃ refit
+on every toy, p = fraction of toys with q̃ ≥ q̃_obs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, stats
+
+from ..errors import NudmsimError
+from .likelihood import FitResult, Spec, fit
+
+__all__ = ["TestStatistic", "UpperLimit", "test_statistic", "pvalue_asymptotic", "cls_asymptotic",
+           "sigma_asimov", "upper_limit", "toy_pvalue", "ToyResult", "critical_value"]
+
+METHODS = ("plr", "cls", "delta-chi2")
+
+
+def _poi(spec: Spec) -> str:
+    if spec.poi is None:
+        raise NudmsimError(f"spec {spec.name!r} has no parameter of interest (set Spec.poi)")
+    return spec.poi
+
+
+def _nonnegative_poi(spec: Spec) -> Spec:
+    """The spec with the POI's lower bound raised to 0 (the μ̂ ≥ 0 of q̃_μ)."""
+    poi = _poi(spec)
+    params = []
+    for p in spec.parameters:
+        if p.name == poi:
+            lo, hi = p.bounds
+            p = dataclasses.replace(p, bounds=(0.0 if lo is None else max(lo, 0.0), hi),
+                                    value=max(p.value, 0.0))
+        params.append(p)
+    return spec.replace(parameters=tuple(params))
+
+
+def critical_value(cl: float = 0.90, method: str = "plr") -> float:
+    """q̃ at which p_μ = 1 − cl in the first (Gaussian) branch: Φ⁻¹(cl)² (1.642 for 90%), or the χ²₁
+    quantile (2.706 for 90%) for ``method="delta-chi2"``."""
+    if method == "delta-chi2":
+        return float(stats.chi2.ppf(cl, 1))
+    return float(stats.norm.ppf(cl) ** 2)
+
+
+@dataclass
+class TestStatistic:
+    q: float
+    mu: float
+    mu_hat: float
+    free: FitResult
+    conditional: FitResult
+
+
+def test_statistic(spec: Spec, mu: float, *, free: FitResult | None = None, kind: str = "qtilde",
+                   init: dict | None = None) -> TestStatistic:
+    """q̃_μ (``kind="qtilde"``, μ̂ ≥ 0) or q_μ (``kind="q"``, μ̂ unrestricted within the spec's bounds),
+    both set to 0 for μ̂ > μ.  ``free`` reuses an existing unconditional fit."""
+    poi = _poi(spec)
+    s = _nonnegative_poi(spec) if kind == "qtilde" else spec
+    if free is None:
+        free = fit(s, hesse=False)
+    start = dict(free.values)
+    start.update(init or {})
+    start.pop(poi, None)
+    cond = fit(s, fix={poi: mu}, init=start, hesse=False)
+    mu_hat = free.values[poi]
+    q = max(cond.twice_nll - free.twice_nll, 0.0) if mu_hat <= mu else 0.0
+    return TestStatistic(q=q, mu=mu, mu_hat=mu_hat, free=free, conditional=cond)
+
+
+def pvalue_asymptotic(q: float, mu: float, sigma: float | None, kind: str = "qtilde") -> float:
+    """p_μ = 1 − F(q|μ) of CCGV eq. 66 (q̃_μ) or eq. 59 (q_μ).  ``sigma=None`` uses the first branch."""
+    q = max(float(q), 0.0)
+    if kind == "q" or sigma is None or not np.isfinite(sigma) or sigma <= 0 or mu <= 0:
+        return float(stats.norm.sf(math.sqrt(q)))
+    r = (mu / sigma) ** 2
+    if q <= r:
+        return float(stats.norm.sf(math.sqrt(q)))
+    return float(stats.norm.sf((q + r) / (2 * mu / sigma)))
+
+
+def cls_asymptotic(q: float, mu: float, sigma: float | None) -> float:
+    """CLs = p_μ / (1 − p_b) for q̃_μ (CCGV eq. 65 with μ' = 0 for the background-only hypothesis)."""
+    q = max(float(q), 0.0)
+    p_mu = pvalue_asymptotic(q, mu, sigma)
+    if sigma is None or not np.isfinite(sigma) or sigma <= 0:
+        return p_mu
+    r = (mu / sigma) ** 2
+    if q <= r:
+        one_minus_pb = stats.norm.cdf(mu / sigma - math.sqrt(q))
+    else:
+        one_minus_pb = stats.norm.sf((q - r) / (2 * mu / sigma))
+    return float(p_mu / one_minus_pb) if one_minus_pb > 0 else 1.0
+
+
+def sigma_asimov(spec: Spec, mu: float, *, asimov: Spec | None = None) -> float:
+    """σ of μ̂ from the background-only Asimov data (CCGV eq. 31): σ = μ / √q_μ,A."""
+    from .asimov import asimov_spec
+
+    a = asimov if asimov is not None else asimov_spec(spec)
+    ts = test_statistic(a, mu)
+    return mu / math.sqrt(ts.q) if ts.q > 0 else math.inf
+
+
+@dataclass
+class UpperLimit:
+    """Result of :func:`upper_limit`.  ``mu_up`` in units of the POI; ``sigma`` the σ used (Asimov)."""
+
+    mu_up: float
+    mu_hat: float
+    sigma: float
+    cl: float
+    method: str
+    q_at_limit: float
+    n_fits: int
+    free: FitResult
+    note: str = ""
+    scan: list = field(default_factory=list)  # (mu, q, p) evaluations
+
+
+def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: float | str = "asimov",
+                mu_max: float | None = None, rtol: float = 1e-4, asimov: Spec | None = None) -> UpperLimit:
+    """The ``cl`` upper limit on the spec's POI by inverting p_μ(q̃_μ) (see the module docstring).
+
+    sigma: ``"asimov"`` (σ_A(μ) from the background-only Asimov data at every tested μ; needed only in the
+    second branch of F and for CLs), ``"hesse"`` (the MIGRAD/HESSE error of μ̂) or a number.
+    mu_max: give up (NudmsimError) if the limit exceeds it (default: the POI's upper bound or 1e12)."""
+    if method not in METHODS:
+        raise NudmsimError(f"limit method '{method}' unknown (choose one of {', '.join(METHODS)})")
+    if not 0 < cl < 1:
+        raise NudmsimError(f"confidence level {cl} must be between 0 and 1")
+    poi = _poi(spec)
+    s = _nonnegative_poi(spec)
+    free = fit(s, hesse=True)
+    n_fits = 1
+    mu_hat = max(free.values[poi], 0.0)
+    err = free.errors[poi] if np.isfinite(free.errors[poi]) and free.errors[poi] > 0 else 1.0
+    alpha = 1.0 - cl
+    hi_bound = s.parameter(poi).bounds[1]
+    mu_max = mu_max if mu_max is not None else (hi_bound if hi_bound is not None else 1e12)
+    a_spec = None
+    if sigma == "asimov" and method in ("plr", "cls"):
+        from .asimov import asimov_spec
+
+        a_spec = asimov if asimov is not None else asimov_spec(s)
+    scan = []
+    sig_cache: dict[float, float] = {}
+
+    floor = [0.0]
+
+    def sig_of(mu):
+        nonlocal n_fits
+        if isinstance(sigma, (int, float)):
+            return float(sigma)
+        if sigma == "hesse" or a_spec is None:
+            return err
+        if not floor[0]:  # q_mu,A ~ mu^2/sigma^2 is numerically meaningless for mu << sigma: floor mu
+            floor[0] = -1.0
+            s0 = sig_of(err)
+            floor[0] = 0.05 * s0 if np.isfinite(s0) else 0.05 * err
+        mu = max(mu, floor[0])
+        if mu not in sig_cache:
+            ts = test_statistic(a_spec, mu)
+            n_fits += 2
+            sig_cache[mu] = mu / math.sqrt(ts.q) if ts.q > 0 else math.inf
+        return sig_cache[mu]
+
+    def g(mu):
+        nonlocal n_fits
+        ts = test_statistic(s, mu, free=free)
+        n_fits += 1
+        if method == "delta-chi2":
+            val = ts.q - critical_value(cl, method)
+            p = float(stats.chi2.sf(ts.q, 1))
+        else:
+            if method == "plr" and ts.q <= (mu / err) ** 2 * 0.25 and sigma == "asimov":
+                sg = None  # deep in the first branch: sigma not needed (saves the Asimov fits)
+            else:
+                sg = sig_of(mu)
+            p = pvalue_asymptotic(ts.q, mu, sg) if method == "plr" else cls_asymptotic(ts.q, mu, sg)
+            val = alpha - p  # increasing in mu
+        scan.append((mu, ts.q, p))
+        return val
+
+    step = max(err, 1e-12 * max(1.0, abs(mu_hat)))
+    lo = mu_hat if mu_hat > 1e-6 * step else 0.0
+    if lo == 0.0:
+        # mu_hat at the boundary: p(0+) < alpha happens when the data are far below the background-only
+        # expectation; then every mu > 0 is excluded and the limit is 0 (the PLR pathology CLs avoids)
+        tiny = 1e-3 * step
+        if g(tiny) > 0:
+            return UpperLimit(0.0, free.values[poi], sig_of(tiny), cl, method, scan[-1][1], n_fits, free,
+                              note="every mu > 0 is excluded (data below the background-only expectation)",
+                              scan=scan)
+        lo = tiny
+    hi = lo + 1.5 * step
+    while g(hi) < 0:
+        lo, hi = hi, lo + 2.0 * (hi - lo) + step
+        if hi > mu_max:
+            raise NudmsimError(f"upper limit on {poi} above {mu_max:g}: the data do not constrain it "
+                               f"(check the signal template is non-zero)")
+    mu_up = optimize.brentq(g, lo, hi, rtol=rtol, xtol=1e-12 * max(hi, 1e-300))
+    q_up = min(scan, key=lambda t: abs(t[0] - mu_up))[1]
+    return UpperLimit(float(mu_up), free.values[poi], sig_of(mu_up) if method != "delta-chi2" else err,
+                      cl, method, float(q_up), n_fits, free, scan=scan)
+
+
+# ------------------------------------------------------------------------------------------------
+# toys
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class ToyResult:
+    p: float
+    p_err: float
+    q_obs: float
+    q_toys: np.ndarray
+    n_failed: int
+
+
+def generate_toy(spec: Spec, params: dict, rng: np.random.Generator) -> Spec:
+    """One pseudo-experiment at ``params``: Poisson counts (and control counts for on/off backgrounds,
+    at their profiled values on the spec's data) and Gaussian-fluctuated constraint means."""
+    comps = spec.expected_components(params)
+    bs = spec.profiled_on_off(params)
+    nu = comps + sum(bs.values()) if bs else comps
+    data = rng.poisson(np.maximum(nu, 0.0)).astype(float)
+    off = {o.name: rng.poisson(np.maximum(o.tau * bs[o.name], 0.0)).astype(float) for o in spec.on_off}
+    glob = {p.name: rng.normal(params[p.name], p.constraint[1]) for p in spec.parameters
+            if p.constraint is not None and not p.fixed}
+    return spec.with_data(data, off=off, global_obs=glob)
+
+
+def toy_pvalue(spec: Spec, mu: float, *, n_toys: int = 500, seed: int | None = None,
+               q_obs: float | None = None, truth: dict | None = None) -> ToyResult:
+    """Empirical p_μ = P(q̃_μ ≥ q̃_obs | μ) from ``n_toys`` pseudo-experiments.
+
+    truth: parameter values to generate at (default: the conditional fit at μ to the observed data).
+    Binomial error on p.  Toys whose fits fail are counted in ``n_failed`` and dropped."""
+    poi = _poi(spec)
+    s = _nonnegative_poi(spec)
+    if q_obs is None or truth is None:
+        ts = test_statistic(s, mu)
+        q_obs = ts.q if q_obs is None else q_obs
+        truth = dict(ts.conditional.values) if truth is None else truth
+    truth = dict(truth)
+    truth[poi] = mu
+    rng = np.random.default_rng(seed)
+    qs, failed = [], 0
+    for _ in range(n_toys):
+        toy = generate_toy(s, truth, rng)
+        t = test_statistic(toy, mu)
+        if not (t.free.valid and t.conditional.valid):
+            failed += 1
+            continue
+        qs.append(t.q)
+    qs = np.asarray(qs)
+    if qs.size == 0:
+        raise NudmsimError("all toy fits failed")
+    p = float(np.mean(qs >= q_obs - 1e-9))
+    return ToyResult(p, math.sqrt(max(p * (1 - p), 1.0 / qs.size) / qs.size), float(q_obs), qs, failed)
