@@ -16,8 +16,13 @@ keV/amu, S in eV / (1e15 atoms/cm^2)):
 
 Compound: Bragg additivity over the atoms of the molecule (C9H12 for pseudocumene), chemical-binding
 corrections (a few %) neglected.  Heavier ions (carbon recoils) use the proton stopping power at the same
-speed times the squared effective charge (Barkas/Northcliffe: Z_eff = Z [1 - exp(-125 beta Z^-2/3)]);
-nuclear stopping is neglected (it produces almost no light).
+speed times the squared effective charge (Barkas/Northcliffe: Z_eff = Z [1 - exp(-125 beta Z^-2/3)]).
+Nuclear stopping S_n (ZBL universal formula, Ziegler, Biersack & Littmark 1985) takes energy without making
+light, so the visible energy is
+
+    E_vis(T) = int_0^T dE  [S_e / (S_e + S_n)] / (1 + kB S_e)
+
+(Birks' law applied to the electronic part; negligible S_n for protons, dominant for slow carbon recoils).
 
 Units: energies in keV, stopping powers in MeV/cm, kB in cm/MeV (the literature's units); the module is
 self-contained so the card numbers read as published.
@@ -84,6 +89,24 @@ def ion_stopping_power(T_keV, Z_ion: int, mass_keV: float, composition: dict[int
     return effective_charge(T, mass_keV, Z_ion) ** 2 * proton_stopping_power(T_p, composition, density_g_cm3)
 
 
+def nuclear_stopping(T_keV, Z1: int, M1_u: float, composition: dict[int, int],
+                     density_g_cm3: float) -> np.ndarray:
+    """ZBL universal nuclear stopping [MeV/cm] of an ion (Z1, M1 in u) in a compound (Bragg additivity)."""
+    T = np.maximum(np.asarray(T_keV, dtype=float), 1e-9)
+    mol_mass = sum(n * _ATOMIC_MASS_U[z] for z, n in composition.items())
+    molecules_per_cm3 = density_g_cm3 / mol_mass * _AVOGADRO
+    total = 0.0
+    for Z2, n in composition.items():
+        M2 = _ATOMIC_MASS_U[Z2]
+        zz = Z1**0.23 + Z2**0.23
+        eps = 32.53 * M2 * T / (Z1 * Z2 * (M1_u + M2) * zz)
+        sn = np.where(eps <= 30.0,
+                      np.log1p(1.1383 * eps) / (2.0 * (eps + 0.01321 * eps**0.21226 + 0.19593 * np.sqrt(eps))),
+                      np.log(eps) / (2.0 * eps))
+        total = total + n * 8.462 * Z1 * Z2 * M1_u * sn / ((M1_u + M2) * zz)  # eV / 1e15 atoms/cm^2
+    return total * 1e-15 * molecules_per_cm3 * 1e-6
+
+
 class BirksQuenching:
     """E_vis(T) by Birks' law for one ion species; tabulated once on a log grid and interpolated.
 
@@ -95,8 +118,10 @@ class BirksQuenching:
             raise NudmsimError(f"Birks kB must be finite and >= 0 cm/MeV, got {kB_cm_MeV}")
         self.kB = kB_cm_MeV
         self.T = np.concatenate([[0.0], np.logspace(-3, math.log10(T_max_keV), n)])
-        dEdx = ion_stopping_power(np.maximum(self.T, 1e-6), Z_ion, mass_keV, composition, density_g_cm3)
-        integrand = 1.0 / (1.0 + kB_cm_MeV * dEdx)
+        Tg = np.maximum(self.T, 1e-6)
+        dEdx = ion_stopping_power(Tg, Z_ion, mass_keV, composition, density_g_cm3)
+        s_n = nuclear_stopping(Tg, Z_ion, mass_keV / 931494.10242, composition, density_g_cm3)
+        integrand = dEdx / (dEdx + s_n) / (1.0 + kB_cm_MeV * dEdx)
         self.E_vis = np.concatenate([[0.0], np.cumsum(0.5 * (integrand[1:] + integrand[:-1]) * np.diff(self.T))])
 
     def visible(self, T_keV) -> np.ndarray:
