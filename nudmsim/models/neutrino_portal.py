@@ -1,0 +1,146 @@
+"""Neutrino-portal dark matter (seed 002, SPEC section 4.2).
+
+Dirac DM chi, complex scalar phi, Dirac sterile neutrino N whose heavy mass eigenstate nu_4 mixes with the
+active flavours through U_l4 (l = e, mu, tau), |U_N4|^2 = 1 - sum_l |U_l4|^2.  The dark-sector interaction
+after diagonalisation (seed eq. 5) is
+
+    y_L |U_N4| phi chibar_R nu_4L  -  y_L sqrt(1 - |U_N4|^2) phi chibar_R nu_lL  + h.c.
+
+All masses in MeV (hepunits), widths in MeV, cross sections in MeV^-2 (multiply by
+``constants.INV_MEV2_TO_CM2`` for cm^2, and by c for cm^3/s).
+
+Formulas (SPEC 4.2; seed eqs. 7-11):
+* Y = y_L^4 (sum |U_l4|^2)^2 (m_chi/m_phi)^4                         (eq. 8)
+* <sigma v> = y_L^4/(32 pi) (sum|U|^2)^2 m_chi^2/m_phi^4 (1 + m_chi^2/m_phi^2)^-2   (eq. 7)
+* Gamma(phi -> chi nubar) = y_L^2/(16 pi) sum|U|^2 m_phi (1 - m_chi^2/m_phi^2)^2    (eq. 9)
+* Gamma(nu4 -> chi phi*) = y_L^2/(32 pi) |U_N4|^2 m4 (1 - x_phi + x_chi) lambda^1/2(1, x_phi, x_chi)  (eq. 10)
+* Gamma(nu4 -> l- W+) = G_F m4^3/(8 sqrt2 pi) |U_l4|^2 (1 - mW^2/m4^2)^2 (1 + 2 mW^2/m4^2)  (eq. 11)
+
+Each width is also checked in tests against a generic two-body width computed from the spin-summed
+|M|^2 (see ``tests/test_meson_model.py``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import constants as c
+from ..errors import ParameterError
+
+FLAVOURS = ("e", "mu", "tau")
+
+
+def kallen(a, b, c_):
+    """Kallen function lambda(a, b, c) = a^2 + b^2 + c^2 - 2ab - 2ac - 2bc (vectorised)."""
+    return a * a + b * b + c_ * c_ - 2.0 * (a * b + a * c_ + b * c_)
+
+
+def sqrt_kallen(a, b, c_):
+    """lambda^{1/2}, clipped at 0 (numerical round-off at thresholds)."""
+    return np.sqrt(np.maximum(kallen(a, b, c_), 0.0))
+
+
+@dataclass(frozen=True)
+class NeutrinoPortal:
+    """A model point.  Masses in MeV; y_L and U_l4 dimensionless (|U_l4| given, not squared).
+
+    Raises :class:`~nudmsim.errors.ParameterError` for negative/NaN values, sum |U_l4|^2 > 1, or
+    m_chi >= m_phi (the seed's DM-stability assumption; set ``require_stable=False`` to allow it)."""
+
+    m_chi: float
+    m_phi: float
+    m4: float
+    y_L: float
+    U_e4: float = 0.0
+    U_mu4: float = 0.0
+    U_tau4: float = 0.0
+    require_stable: bool = True
+
+    def __post_init__(self):
+        for name in ("m_chi", "m_phi", "m4", "y_L", "U_e4", "U_mu4", "U_tau4"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float, np.floating)) and math.isfinite(v)) or v < 0:
+                raise ParameterError(f"neutrino portal: {name} = {v!r} must be a finite number >= 0")
+        for name in ("m_chi", "m_phi", "m4"):
+            if getattr(self, name) <= 0:
+                raise ParameterError(f"neutrino portal: {name} must be > 0 MeV")
+        if self.sum_U2 > 1.0:
+            raise ParameterError(f"neutrino portal: sum |U_l4|^2 = {self.sum_U2:g} > 1 (mixing must be unitary; "
+                                 "|U_N4|^2 = 1 - sum |U_l4|^2)")
+        if self.require_stable and self.m_chi >= self.m_phi:
+            raise ParameterError(f"neutrino portal: m_chi = {self.m_chi:g} MeV >= m_phi = {self.m_phi:g} MeV; "
+                                 "chi is stable DM only for m_chi < m_phi (seed 002 §II A)")
+
+    # -- mixing -------------------------------------------------------------------------------------
+    def U2(self, flavour: str) -> float:
+        """|U_l4|^2 for l in {e, mu, tau}."""
+        if flavour not in FLAVOURS:
+            raise ParameterError(f"unknown lepton flavour '{flavour}' (choose e, mu, tau)")
+        return {"e": self.U_e4, "mu": self.U_mu4, "tau": self.U_tau4}[flavour] ** 2
+
+    @property
+    def sum_U2(self) -> float:
+        return self.U_e4**2 + self.U_mu4**2 + self.U_tau4**2
+
+    @property
+    def UN4_sq(self) -> float:
+        """|U_N4|^2 = 1 - sum_l |U_l4|^2 (seed eq. 4)."""
+        return 1.0 - self.sum_U2
+
+    # -- derived couplings --------------------------------------------------------------------------
+    @property
+    def Y(self) -> float:
+        """Y = y_L^4 (sum |U_l4|^2)^2 (m_chi/m_phi)^4 (seed eq. 8)."""
+        return self.y_L**4 * self.sum_U2**2 * (self.m_chi / self.m_phi) ** 4
+
+    def Y_flavour(self, flavour: str) -> float:
+        """Y_l = y_L^4 |U_l4|^4 (m_chi/m_phi)^4 (seed §II B)."""
+        return self.y_L**4 * self.U2(flavour) ** 2 * (self.m_chi / self.m_phi) ** 4
+
+    def sigma_v(self) -> float:
+        """<sigma v>(chi chibar -> nu nubar) in MeV^-2 (seed eq. 7, s-wave)."""
+        r2 = (self.m_chi / self.m_phi) ** 2
+        return (self.y_L**4 / (32 * math.pi) * self.sum_U2**2 * self.m_chi**2 / self.m_phi**4
+                / (1 + r2) ** 2)
+
+    def sigma_v_cm3_s(self) -> float:
+        """<sigma v> in cm^3/s."""
+        return self.sigma_v() * c.INV_MEV2_TO_CM2 * (c.C_LIGHT / (c.cm / c.s))
+
+    # -- widths -------------------------------------------------------------------------------------
+    def width_phi_to_chi_nu(self) -> float:
+        """Gamma(phi -> chi nubar) summed over light neutrinos [MeV] (seed eq. 9); 0 if closed."""
+        if self.m_phi <= self.m_chi:
+            return 0.0
+        return self.y_L**2 / (16 * math.pi) * self.sum_U2 * self.m_phi * (1 - self.m_chi**2 / self.m_phi**2) ** 2
+
+    def width_nu4_to_chi_phi(self) -> float:
+        """Gamma(nu4 -> chi phi*) [MeV] (seed eq. 10); 0 below threshold."""
+        if self.m4 <= self.m_chi + self.m_phi:
+            return 0.0
+        xp, xc = (self.m_phi / self.m4) ** 2, (self.m_chi / self.m4) ** 2
+        return (self.y_L**2 / (32 * math.pi) * self.UN4_sq * self.m4 * (1 - xp + xc)
+                * float(sqrt_kallen(1.0, xp, xc)))
+
+    def width_nu4_to_lW(self, flavour: str) -> float:
+        """Gamma(nu4 -> l- W+) [MeV] (seed eq. 11, charged-lepton mass neglected); 0 for m4 <= m_W."""
+        if self.m4 <= c.M_W:
+            return 0.0
+        r = (c.M_W / self.m4) ** 2
+        return (c.G_FERMI * self.m4**3 / (8 * math.sqrt(2) * math.pi) * self.U2(flavour)
+                * (1 - r) ** 2 * (1 + 2 * r))
+
+    def width_nu4(self) -> float:
+        """Total nu4 width used in propagators [MeV]: invisible chi phi* plus on-shell l W (the
+        off-shell weak modes below m_W are negligible, seed §II C)."""
+        return self.width_nu4_to_chi_phi() + sum(self.width_nu4_to_lW(f) for f in FLAVOURS)
+
+    def summary(self) -> dict:
+        return {
+            "Y": self.Y, "Y_mu": self.Y_flavour("mu"), "|U_N4|^2": self.UN4_sq,
+            "sigma_v [cm^3/s]": self.sigma_v_cm3_s(),
+            "Gamma(phi->chi nu) [MeV]": self.width_phi_to_chi_nu(),
+            "Gamma(nu4->chi phi*) [MeV]": self.width_nu4_to_chi_phi(),
+        }
