@@ -1,0 +1,88 @@
+"""COHERENT generator and templates: SM prediction, template vs MC, weights, card validation."""
+import numpy as np
+import pytest
+
+from nudmsim import cards
+from nudmsim.analyses import coherent as co
+from nudmsim.errors import CardError, ParameterError
+from nudmsim.generate import make_rng
+
+CARD = cards.load_detector("coherent_csi_2017")
+
+
+def test_sm_prediction_matches_published():
+    n = co.pe_time_template("cevns", {}, CARD)["accepted"].sum()
+    assert n == pytest.approx(173.0, rel=0.15)       # Science 2017: 173 +- 48
+
+
+def test_template_shape_and_contract():
+    t = co.pe_time_template("cevns", {}, CARD, qf=0.0878)
+    assert t["raw"].shape == t["accepted"].shape == (25, 24)
+    assert np.allclose(t["pe_edges"], np.arange(0, 51, 2)) and np.allclose(t["t_edges"], np.arange(0, 12.01, 0.5))
+    assert np.all(t["accepted"] <= t["raw"] + 1e-12)
+    # lower QF -> fewer PE -> fewer accepted events; the constant QF override equals the card's constant
+    assert co.pe_time_template("cevns", {}, CARD)["accepted"].sum() == pytest.approx(t["accepted"].sum())
+    assert co.pe_time_template("cevns", {}, CARD, qf=0.07)["accepted"].sum() < t["accepted"].sum()
+    fit = co.pe_time_template("cevns", {}, CARD, quenching="fit")["accepted"].sum()
+    assert 0.7 * t["accepted"].sum() < fit < 1.3 * t["accepted"].sum()
+
+
+@pytest.mark.parametrize("process,params", [("cevns", {}), ("nu-to-x", {}),
+                                            ("nu-to-x", {"m_X": 35.0, "m_phi": 350.0})])
+def test_generator_agrees_with_template(process, params):
+    s = co.generate_events(process, params, CARD, 300_000, make_rng(11))
+    ev = s.events
+    w = ev["weight"].to_numpy()
+    # total: sum of weights is an unbiased estimate of the quadrature total
+    err = w.std(ddof=1) * np.sqrt(len(w))
+    assert abs(w.sum() - s.expected_total) < 4 * err and err / s.expected_total < 0.01
+    assert w.max() / w.mean() < 10          # importance sampling keeps weights tame
+    t = co.pe_time_template(process, params, CARD)
+    wa = w * ev["acceptance"].to_numpy()
+    h = np.histogram2d(ev["pe"].to_numpy(), ev["t_us"].to_numpy(), [t["pe_edges"], t["t_edges"]], weights=wa)[0]
+    h2 = np.histogram2d(ev["pe"].to_numpy(), ev["t_us"].to_numpy(), [t["pe_edges"], t["t_edges"]], weights=wa**2)[0]
+    for axis in (0, 1):
+        mc, var, ref = h.sum(axis), h2.sum(axis), t["accepted"].sum(axis)
+        sel = ref > 1e-3 * ref.max()
+        pulls = (mc[sel] - ref[sel]) / np.sqrt(var[sel])
+        assert np.sum(pulls**2) / sel.sum() < 2.5, pulls
+    # accepted flags follow the acceptance probabilities
+    acc_flag = (w * ev["accepted"].to_numpy()).sum()
+    assert acc_flag == pytest.approx(wa.sum(), rel=0.02)
+
+
+def test_events_are_physical():
+    ev = co.generate_events("nu-to-x", {"m_X": 20.0, "m_phi": 60.0}, CARD, 50_000, make_rng(5)).events
+    e_nu = ev["E_nu_MeV"].to_numpy()
+    from nudmsim import targets
+    from nudmsim.processes import nu_to_x as nx
+
+    for i, name in enumerate(("Cs133", "I127")):
+        sel = ev["target_id"].to_numpy() == i
+        lo, hi = nx.recoil_range(e_nu[sel], 20.0, targets.isotope(name).mass)
+        er = ev["E_R_keV"].to_numpy()[sel] / 1000.0
+        assert np.all(er >= lo * (1 - 1e-9)) and np.all(er <= hi * (1 + 1e-9))
+    assert np.all(e_nu >= 20.0) and np.all(e_nu <= 52.83)
+    prompt = ev["flavour"].to_numpy() == 0
+    assert np.allclose(e_nu[prompt], 29.79, atol=0.01)
+
+
+def test_parameter_errors():
+    with pytest.raises(ParameterError, match="kinematic reach.*52.8"):
+        co.pe_time_template("nu-to-x", {"m_X": 60.0}, CARD)
+    with pytest.raises(ParameterError, match="m_phi"):
+        co.pe_time_template("nu-to-x", {"m_phi": float("nan")}, CARD)
+
+
+def test_card_validation_names_file_and_key(tmp_path):
+    text = CARD.text.replace("mass_kg = 14.57", "mass_kg = -1.0")
+    p = tmp_path / "bad_csi.toml"
+    p.write_text(text)
+    with pytest.raises(CardError, match=r"bad_csi.toml.*target.mass_kg"):
+        co.pe_time_template("cevns", {}, cards.load_detector(str(p)))
+    p.write_text(CARD.text.replace("pe_width = 2.0", "pe_width = 3.0"))
+    with pytest.raises(CardError, match=r"binning.pe_width"):
+        co.pe_time_template("cevns", {}, cards.load_detector(str(p)))
+    p.write_text(CARD.text.replace('form_factor = "klein_nystrand"', 'form_factor = "gauss"'))
+    with pytest.raises(CardError, match=r"target.form_factor.*helm"):
+        co.pe_time_template("cevns", {}, cards.load_detector(str(p)))
