@@ -101,7 +101,7 @@ def v_min(e_recoil, m_X, m_N, iterations: int = 3):
     for _ in range(iterations):
         vv = np.maximum(v, 1e-9)
         _, _, _, e_c, d = kinematics(m_X, m_N, vv)
-        v = np.abs(E - e_c) / (d / vv)
+        v = np.minimum(np.abs(E - e_c) / (d / vv), 0.5)  # beyond ~0.01 c nothing in the halo contributes
     return v
 
 
