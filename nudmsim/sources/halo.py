@@ -95,7 +95,7 @@ class Halo:
         out = np.zeros_like(v)
         ok = (v > 0) & (v < vesc + ve)
         vv = v[ok]
-        if ve == 0.0:  # isotropic limit: 4 pi v^2 f_gal
+        if ve < 1e-8 * v0:  # isotropic limit (corrections O((v_E/v0)^2)): 4 pi v^2 f_gal
             out[ok] = np.where(vv < vesc, 4.0 * vv**2 * np.exp(-(vv / v0) ** 2)
                                / (self.n_esc * _SQRT_PI * v0**3), 0.0)
             return out
@@ -117,7 +117,7 @@ class Halo:
         x = np.abs(vm) / v0
         y, z = self.y, self.z
         ez = math.exp(-z * z)
-        if y == 0.0:  # eta = int_{vmin}^{vesc} 4 v exp(-v^2/v0^2)/(N sqrt(pi) v0^3) dv
+        if y < 1e-8:  # isotropic: eta = int_{vmin}^{vesc} 4 v exp(-v^2/v0^2)/(N sqrt(pi) v0^3) dv
             res = 2.0 / (N * _SQRT_PI * v0) * (np.exp(-x * x) - ez)
             res = np.where(x < z, res, 0.0)
         else:
