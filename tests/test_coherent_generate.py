@@ -86,3 +86,49 @@ def test_card_validation_names_file_and_key(tmp_path):
     p.write_text(CARD.text.replace('form_factor = "klein_nystrand"', 'form_factor = "gauss"'))
     with pytest.raises(CardError, match=r"target.form_factor.*helm"):
         co.pe_time_template("cevns", {}, cards.load_detector(str(p)))
+
+
+@pytest.mark.parametrize("ff", ["klein_nystrand", "helm"])
+def test_kernel_form_factor_matches_library(ff):
+    from nudmsim import formfactors
+    from nudmsim.analyses import _coherent_generate as g, _coherent_kernels as K
+    from nudmsim.analyses._coherent_physics import setup
+
+    st = setup(CARD)
+    st_ff = type(st)(**{**st.__dict__, "form_factor": ff})
+    code, r1, r2 = g._ff_params(st_ff)
+    for i, nuc in enumerate(st.nuclei):
+        for er in (1e-4, 5e-3, 0.02, 0.04):
+            q = np.sqrt(2 * nuc.mass * er)
+            ref = formfactors.form_factor_sq_recoil(np.array([er]), nuc.mass, nuc.A, ff)[0]
+            assert K._ff2(code, q, r1[i], r2[i]) == pytest.approx(ref, rel=1e-12)
+
+
+def test_weighted_neutrino_spectrum_matches_quadrature():
+    """Weighted E_nu histogram of nu_e events on Cs = N_T Phi f(E) sigma(E) integrated by quadrature."""
+    from scipy.integrate import quad
+
+    from nudmsim import constants as c, formfactors
+    from nudmsim.analyses._coherent_physics import setup
+    from nudmsim.processes import cevns
+    from nudmsim.sources import sns
+
+    st = setup(CARD)
+    ev = co.generate_events("cevns", {}, CARD, 400_000, make_rng(21)).events
+    sel = (ev["flavour"].to_numpy() == sns.NU_E) & (ev["target_id"].to_numpy() == 0)
+    edges = np.linspace(0, sns.E_MAX, 9)
+    h = np.histogram(ev["E_nu_MeV"].to_numpy()[sel], edges, weights=ev["weight"].to_numpy()[sel])[0]
+    h2 = np.histogram(ev["E_nu_MeV"].to_numpy()[sel], edges, weights=ev["weight"].to_numpy()[sel] ** 2)[0]
+    cs = st.nuclei[0]
+    norm = st.source.fluence * c.HBARC**2 * st.n_targets[0]
+
+    def sigma(e):
+        f = lambda t: float(cevns.dsigma_dT_noff(e, t, cs.Z, cs.N, cs.mass)  # noqa: E731
+                            * formfactors.form_factor_sq_recoil(np.array([t]), cs.mass, cs.A, "klein_nystrand")[0])
+        return quad(f, 0, float(cevns.t_max(e, cs.mass)), limit=100)[0]
+
+    ref = np.array([norm * quad(lambda e: sns.michel_pdf(sns.NU_E, e) * sigma(e), a, b, limit=50)[0]
+                    for a, b in zip(edges[:-1], edges[1:])])
+    ok = ref > 1e-3 * ref.max()
+    pulls = (h[ok] - ref[ok]) / np.sqrt(h2[ok])
+    assert np.all(np.abs(pulls) < 4), pulls

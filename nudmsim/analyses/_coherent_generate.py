@@ -66,66 +66,60 @@ def _tables(process, params, st):
     return (fl, iso, lo, w, d), xss
 
 
-# inverse CDF of both Michel spectra in one monotone table (nu_e on [0, 1], anti-nu_mu shifted to [2, 3])
-_S = np.linspace(0.0, 1.0, 4097)
-_E_TAB = 0.5 * c.M_MUON * _S
-_U_TAB = np.concatenate([sns.michel_cdf(sns.NU_E, _E_TAB), 2.0 + sns.michel_cdf(sns.NU_MU_BAR, _E_TAB)])
-_E_TAB2 = np.concatenate([_E_TAB, _E_TAB])
-# CDF(x) = a x^3 - b x^4 (x = E/m_mu): nu_e (32, 48), anti-nu_mu (16, 16)
-_CDF_A = np.array([0.0, 32.0, 16.0])
-_CDF_B = np.array([0.0, 48.0, 16.0])
-_PDF_A = np.array([0.0, 96.0, 48.0])     # pdf * m_mu = 3a x^2 - 4b x^3
-_PDF_B = np.array([0.0, 192.0, 64.0])
+def alias_table(masses: np.ndarray):
+    """Walker/Vose alias table for sampling index j with probability masses[j] / sum (O(1) per draw)."""
+    K = len(masses)
+    p = masses * (K / masses.sum())
+    prob = np.ones(K)
+    alias = np.arange(K, dtype=np.int64)
+    small = [j for j in range(K) if p[j] < 1.0]
+    large = [j for j in range(K) if p[j] >= 1.0]
+    while small and large:
+        s_, l_ = small.pop(), large.pop()
+        prob[s_], alias[s_] = p[s_], l_
+        p[l_] -= 1.0 - p[s_]
+        (small if p[l_] < 1.0 else large).append(l_)
+    return prob, alias
 
 
-def _michel_cdf_v(fl, e):
-    x = np.clip(e / c.M_MUON, 0.0, 0.5)
-    x3 = x * x * x
-    return _CDF_A[fl] * x3 - _CDF_B[fl] * x3 * x
+# inverse Michel CDFs tabulated on a grid uniform in s = u^(1/3), rows: nu_e, anti-nu_mu
+_S_GRID = np.linspace(0.0, 1.0, 2049)
+_INV_U = np.stack([_S_GRID**3, _S_GRID**3])
+_INV_E = np.stack([sns.michel_inverse_cdf(sns.NU_E, _S_GRID**3), sns.michel_inverse_cdf(sns.NU_MU_BAR, _S_GRID**3)])
 
 
-def _michel_inv_v(fl, u):
-    shift = np.where(fl == sns.NU_MU_BAR, 2.0, 0.0)
-    e = np.interp(u + shift, _U_TAB, _E_TAB2)
-    x = e / c.M_MUON
-    pdf = (_PDF_A[fl] * x * x - _PDF_B[fl] * x * x * x) / c.M_MUON
-    ok = pdf > 1e-9
-    e = e - np.where(ok, (_michel_cdf_v(fl, e) - u) / np.where(ok, pdf, 1.0), 0.0)
-    return np.clip(e, 0.0, sns.E_MAX)
+def _ff_params(st):
+    """Form-factor code and per-isotope radii (MeV^-1) for the kernel, from nudmsim.formfactors' defaults."""
+    fm = formfactors._FM_MEV
+    A = np.array([n.A for n in st.nuclei], dtype=float)
+    if st.form_factor == "none":
+        return 0, np.zeros(len(A)), np.zeros(len(A))
+    if st.form_factor == "helm":
+        s_fm, a_fm = formfactors.helm.__defaults__
+        cc = 1.23 * A ** (1.0 / 3.0) - 0.60
+        rn = np.sqrt(cc**2 + 7.0 / 3.0 * np.pi**2 * a_fm**2 - 5.0 * s_fm**2)
+        return 1, rn * fm, np.full(len(A), s_fm * fm)
+    r0, ak = formfactors.klein_nystrand.__defaults__
+    return 2, r0 * A ** (1.0 / 3.0) * fm, np.full(len(A), ak * fm)
 
 
-def _dsigma_events(process, params, st, fl, iso, e_nu, e_r):
-    """dsigma/dE_R without form factor for each event (MeV^-3), using per-isotope constants."""
-    mass = np.array([n.mass for n in st.nuclei])[iso]
-    if process == "cevns":
-        qw2 = np.array([cevns.weak_charge(n.Z, n.N) ** 2 for n in st.nuclei])[iso]
-        val = c.G_FERMI**2 / (4.0 * np.pi) * qw2 * mass * (1.0 - mass * e_r / (2.0 * e_nu * e_nu))
-        return np.maximum(val, 0.0)
-    y_p, y_n = scalar_portal.nucleon_couplings(params["y_q"])
-    yN2 = np.array([float(scalar_portal.nucleus_coupling(y_p, y_n, n.Z, n.A)) ** 2 for n in st.nuclei])[iso]
-    m_X2, m_phi2 = params["m_X"] ** 2, params["m_phi"] ** 2
-    two_m_er = 2.0 * mass * e_r
-    num = params["y_X"] ** 2 * yN2 * mass * (1.0 + e_r / (2.0 * mass)) * (two_m_er + m_X2)
-    return num / (8.0 * np.pi * e_nu * e_nu * (two_m_er + m_phi2) ** 2)
-
-
-def _e_nu_min(process, params, st, iso, e_r):
-    mass = np.array([n.mass for n in st.nuclei])[iso]
-    q = np.sqrt(e_r * e_r + 2.0 * mass * e_r)
-    m_X2 = 0.0 if process == "cevns" else params["m_X"] ** 2
-    return (2.0 * mass * e_r + m_X2) / (2.0 * (q - e_r))
-
-
-def _form_factor_sq(st, iso, e_r):
-    F2 = np.empty_like(e_r)
-    for i, n in enumerate(st.nuclei):
-        sel = iso == i
-        F2[sel] = formfactors.form_factor_sq_recoil(e_r[sel], n.mass, n.A, st.form_factor)
-    return F2
+def _iso_coef(process, params, st):
+    """Per-isotope prefactor of dsigma/dE_R used by the kernel (see _dsigma_events)."""
+    out = []
+    for n in st.nuclei:
+        if process == "cevns":
+            out.append(c.G_FERMI**2 / (4.0 * np.pi) * cevns.weak_charge(n.Z, n.N) ** 2 * n.mass)
+        else:
+            y_p, y_n = scalar_portal.nucleon_couplings(params["y_q"])
+            y_N = float(scalar_portal.nucleus_coupling(y_p, y_n, n.Z, n.A))
+            out.append(params["y_X"] ** 2 * y_N**2 * n.mass / (8.0 * np.pi))
+    return np.array(out)
 
 
 def generate(process: str, params: dict, card, n: int, rng: np.random.Generator, qmodel=None) -> EventSample:
     """``n`` weighted events of ``process`` on the COHERENT card (see module docstring)."""
+    from . import _coherent_kernels as K
+
     st = cp.setup(card)
     tables, xss = _tables(process, params, st)
     total = cp.total_events(process, params, st)["total"]
@@ -136,40 +130,46 @@ def generate(process: str, params: dict, card, n: int, rng: np.random.Generator,
     if tables is None or total <= 0:
         raise cp.ParameterError(f"{process}: no events are kinematically possible for this model point")
     fl_c, iso_c, lo_c, w_c, d_c = tables
-    mass_c = d_c * w_c
-    cdf = np.cumsum(mass_c)
-    r_cells = cdf[-1]
-    cdf /= r_cells
-
-    u = rng.random((4, n))
-    j = np.searchsorted(cdf, u[0], side="right")
-    np.minimum(j, len(cdf) - 1, out=j)
-    fl, iso = fl_c[j], iso_c[j]
-    e_r = lo_c[j] + u[1] * w_c[j]
-    prompt = fl == sns.NU_MU
-    emin = _e_nu_min(process, params, st, iso, e_r)
-    c0 = _michel_cdf_v(fl, emin)
-    surv = np.where(prompt, (emin <= sns.PROMPT_ENERGY).astype(float), 1.0 - c0)
-    e_nu = np.where(prompt, sns.PROMPT_ENERGY, _michel_inv_v(fl, c0 + u[2] * (1.0 - c0)))
-    fluence_nt = st.source.fluence * c.HBARC**2 * st.n_targets[iso]
-    ds = _dsigma_events(process, params, st, fl, iso, e_nu, e_r)
-    F2 = _form_factor_sq(st, iso, e_r)
-    weight = (r_cells / n) * fluence_nt * ds * F2 * surv / d_c[j]
+    r_cells = float(np.sum(d_c * w_c))
+    key = np.uint64(int(rng.integers(0, 2**63 - 1)))
+    ff_code, r1, r2 = _ff_params(st)
+    fluence_nt = st.source.fluence * c.HBARC**2 * st.n_targets
+    m_X2 = 0.0 if process == "cevns" else params["m_X"] ** 2
+    m_phi2 = 0.0 if process == "cevns" else params["m_phi"] ** 2
+    fl = np.empty(n, np.int32)
+    iso = np.empty(n, np.int32)
+    e_r, e_nu, weight = np.empty(n), np.empty(n), np.empty(n)
+    prob, alias = alias_table(d_c * w_c)
+    K.kinematics(key, n, prob, alias, fl_c.astype(np.int32), iso_c.astype(np.int32), lo_c, w_c, d_c, r_cells / n,
+                 np.array([nu.mass for nu in st.nuclei]), _iso_coef(process, params, st), fluence_nt, r1, r2,
+                 ff_code, 0 if process == "cevns" else 1, m_X2, m_phi2, sns.PROMPT_ENERGY, c.M_MUON,
+                 _INV_U, _INV_E, fl, iso, e_r, e_nu, weight)
     # detector response
-    t_us = st.source.timing.sample(prompt, rng)
     q = qmodel or st.quenching
     e_ee = q.e_ee(e_r)
-    mu = st.light_yield * e_ee / c.keV
-    n_pe = rng.poisson(mu)
-    pe = n_pe + (u[3] - 0.5)
-    w_bin = st.acceptance.eval_bin_width
-    acc = st.acceptance(np.floor(pe / w_bin) * w_bin + 0.5 * w_bin)
-    accepted = rng.random(n) < acc
+    mu = (st.light_yield / c.keV) * e_ee
+    tim = st.source.timing
+    if tim.model == "released_pdf":
+        t_edges = tim.pdf_edges_us
+        cp_, cd_ = (np.cumsum(p) / p.sum() for p in (tim.pdf_prompt, tim.pdf_delayed))
+        tm = 0
+    else:
+        t_edges, cp_, cd_, tm = np.zeros(2), np.ones(1), np.ones(1), 1
+    n_pe = np.empty(n, np.int32)
+    pe, t_us, u_acc, acc = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    A = st.acceptance
+    w_bin = A.eval_bin_width
+    logistic = A.model == "coherent_logistic"
+    acc_par = np.array([A.params[k] for k in ("a", "k", "x0", "step_start", "step_full")] + [w_bin]) \
+        if logistic else np.zeros(6)
+    K.response(key, n, mu, fl, tm, t_edges, cp_, cd_, tim.pulse_sigma_us, tim.offset_us,
+               c.TAU_PION / (1000.0 * c.ns), c.TAU_MUON / (1000.0 * c.ns), int(logistic), acc_par,
+               n_pe, pe, t_us, u_acc, acc)
+    if not logistic:
+        acc = A(np.floor(pe * (1.0 / w_bin)) * w_bin + 0.5 * w_bin)
     cols = {
-        "flavour": fl, "target_id": iso.astype(np.int32),
-        "process_id": np.full(n, cp.PROCESS_IDS[process], np.int32),
-        "E_nu_MeV": e_nu, "E_R_keV": e_r / c.keV, "E_ee_keV": e_ee / c.keV, "t_us": t_us,
-        "n_pe": n_pe.astype(np.int32), "pe": pe, "acceptance": acc, "accepted": accepted, "weight": weight,
+        "flavour": fl, "target_id": iso, "process_id": np.full(n, cp.PROCESS_IDS[process], np.int32),
+        "E_nu_MeV": e_nu, "E_R_keV": e_r * (1.0 / c.keV), "E_ee_keV": e_ee * (1.0 / c.keV), "t_us": t_us,
+        "n_pe": n_pe, "pe": pe, "acceptance": acc, "accepted": u_acc < acc, "weight": weight,
     }
-    cols["flavour"] = cols["flavour"].astype(np.int32)
     return EventSample(make_events(cols), total, info)
