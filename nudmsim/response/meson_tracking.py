@@ -13,6 +13,7 @@ Acceptance: the reconstructed K-frame momentum inside ``momentum_window_MeV``, t
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,27 +66,42 @@ class TrackingResponse:
         if not self.in_flight:
             pr = p * (1.0 + self.res_rel * rng.standard_normal(n))
             return pr, pr
-        sig = np.sqrt(self.straw_a**2 + (self.straw_b_per_MeV * p) ** 2)
-        pr = p * (1.0 + sig * rng.standard_normal(n))
-        # projected angles of the daughter, smeared (small-angle Gaussian smearing)
-        tx = px / pz + self.straw_angle * rng.standard_normal(n)
-        ty = py / pz + self.straw_angle * rng.standard_normal(n)
-        # beam kaon: momentum and direction smeared by the GTK (true direction along z)
-        pk = p_meson_lab * (1.0 + self.gtk_rel * rng.standard_normal(n))
-        kx = self.gtk_angle * rng.standard_normal(n)
-        ky = self.gtk_angle * rng.standard_normal(n)
-        # reconstructed four-vectors
-        norm = pr / np.sqrt(1.0 + tx * tx + ty * ty)
-        dpx, dpy, dpz = tx * norm, ty * norm, norm
-        de = np.sqrt(pr * pr + m_daughter * m_daughter)
-        knorm = pk / np.sqrt(1.0 + kx * kx + ky * ky)
-        kpx, kpy, kpz = kx * knorm, ky * knorm, knorm
-        ek = np.sqrt(pk * pk + M * M)
-        # daughter energy in the reconstructed kaon frame: E* = (p_K . p_d)/M
-        estar = (ek * de - kpx * dpx - kpy * dpy - kpz * dpz) / M
-        pstar = np.sqrt(np.maximum(estar * estar - m_daughter * m_daughter, 0.0))
+        z = rng.standard_normal((6, n))
+        pr = np.empty(n)
+        pstar = np.empty(n)
+        _inflight_kernel(px, py, pz, p_meson_lab, z, m_daughter, M, self.straw_a, self.straw_b_per_MeV,
+                         self.straw_angle, self.gtk_rel, self.gtk_angle, pr, pstar)
         return pr, pstar
 
     def accepted(self, p_star_reco) -> np.ndarray:
         lo, hi = self.window
         return (p_star_reco >= lo) & (p_star_reco < hi)
+
+
+def _inflight_kernel_py(px, py, pz, pk_true, z, m_d, M, a, b, sang, gtk_rel, gtk_ang, pr_out, pstar_out):
+    """Per event: smear |p| (sigma/p = a (+) b p), projected angles (sang), the beam kaon momentum (gtk_rel)
+    and direction (gtk_ang); daughter energy in the reconstructed kaon frame E* = p_K.p_d / M."""
+    for i in range(px.shape[0]):
+        p = math.sqrt(px[i] * px[i] + py[i] * py[i] + pz[i] * pz[i])
+        sig = math.sqrt(a * a + (b * p) ** 2)
+        pr = p * (1.0 + sig * z[0, i])
+        tx = px[i] / pz[i] + sang * z[1, i]
+        ty = py[i] / pz[i] + sang * z[2, i]
+        pk = pk_true[i] * (1.0 + gtk_rel * z[3, i])
+        kx = gtk_ang * z[4, i]
+        ky = gtk_ang * z[5, i]
+        norm = pr / math.sqrt(1.0 + tx * tx + ty * ty)
+        de = math.sqrt(pr * pr + m_d * m_d)
+        knorm = pk / math.sqrt(1.0 + kx * kx + ky * ky)
+        ek = math.sqrt(pk * pk + M * M)
+        estar = (ek * de - knorm * (kx * tx * norm + ky * ty * norm + norm)) / M
+        pr_out[i] = pr
+        pstar_out[i] = math.sqrt(max(estar * estar - m_d * m_d, 0.0))
+
+
+try:
+    import numba as _numba
+
+    _inflight_kernel = _numba.njit(cache=True)(_inflight_kernel_py)
+except ImportError:  # pragma: no cover
+    _inflight_kernel = _inflight_kernel_py

@@ -27,6 +27,9 @@ from ..models.neutrino_portal import NeutrinoPortal
 from ..processes import meson_decays as md
 
 
+CHUNK = 1 << 16
+
+
 @dataclass(frozen=True)
 class MesonSource:
     """Meson kinematics in the lab.  ``momentum`` [MeV] along +z (0 = at rest), ``spread_rel`` rms of p/p."""
@@ -83,11 +86,15 @@ def three_body_rest(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng)
     md.check_three_body(meson, lepton, model.m_chi, model.m_phi)
     M, ml = md.meson_mass(meson), md.LEPTONS[lepton]
     mc, mp = model.m_chi, model.m_phi
-    u = rng.random((5, n))
     table = md.inverse_cdf_table(model, meson, lepton)
     out = np.empty((12, n))
-    _three_body_kernel(table, u, M, ml, mc, mp, out)
+    for a in range(0, n, CHUNK):             # chunks keep the uniforms in cache
+        b = min(a + CHUNK, n)
+        _three_body_kernel(table, rng.random((5, b - a)), M, ml, mc, mp, out[:, a:b])
     return (out[0], out[1], out[2], out[3]), (out[4], out[5], out[6], out[7]), (out[8], out[9], out[10], out[11])
+
+
+_prange = range
 
 
 def _three_body_kernel_py(table, u, M, ml, mc, mp, out):  # pragma: no cover - compiled by numba
@@ -98,7 +105,7 @@ def _three_body_kernel_py(table, u, M, ml, mc, mp, out):  # pragma: no cover - c
     nt = table.shape[0] - 1
     s_lo = (mc + mp) ** 2 * (1 + 1e-12)
     s_hi = (M - ml) ** 2 * (1 - 1e-12)
-    for i in range(n):
+    for i in _prange(n):
         x = u[0, i] * nt
         j = min(int(x), nt - 1)
         s = table[j] + (x - j) * (table[j + 1] - table[j])
@@ -146,7 +153,8 @@ def _three_body_kernel_py(table, u, M, ml, mc, mp, out):  # pragma: no cover - c
 try:
     import numba as _numba
 
-    _three_body_kernel = _numba.njit(cache=True, fastmath=False)(_three_body_kernel_py)
+    _prange = _numba.prange
+    _three_body_kernel = _numba.njit(cache=True, parallel=True)(_three_body_kernel_py)
 except ImportError:  # pragma: no cover
     _three_body_kernel = _three_body_kernel_py
 
@@ -170,7 +178,9 @@ def boost_z(p4, gamma, gbeta):
 
 
 def to_lab(vectors, M: float, p_meson: np.ndarray):
-    """Boost rest-frame four-vectors to the lab for mesons of momentum p_meson along z."""
+    """Boost rest-frame four-vectors to the lab for mesons of momentum p_meson along z (no-op at rest)."""
+    if not np.any(p_meson):
+        return list(vectors)
     gamma = np.sqrt(1.0 + (p_meson / M) ** 2)
     gb = p_meson / M
     return [boost_z(v, gamma, gb) for v in vectors]
