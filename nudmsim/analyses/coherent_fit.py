@@ -178,6 +178,7 @@ class CoherentModel:
         if acc.model != "coherent_logistic":
             raise card.error("response.acceptance.model", "the 2017 fit needs the released logistic acceptance")
         self.acc = acc
+        self._acc_key, self._acc_val = None, None
         self.exposure_GWh = card.number("source.beam_energy_GWh", positive=True)
         self.scale = self.exposure_GWh / self.release.exposure_GWh   # backgrounds scale with beam time
         self.flux_err = card.number("source.nu_per_flavour_per_proton_rel_error", default=0.10, positive=True)
@@ -189,12 +190,16 @@ class CoherentModel:
 
     # -- nuisance mappings ------------------------------------------------------------------------
     def acceptance_fine(self, p) -> np.ndarray:
-        from ..stats.likelihood import asymmetric
+        """Released acceptance in the 1-PE evaluation bins at the nuisances theta_a, theta_k, theta_x0."""
+        key = (p.get("theta_a", 0.0), p.get("theta_k", 0.0), p.get("theta_x0", 0.0))
+        if key != self._acc_key:  # one evaluation per likelihood call (components share it)
+            from ..stats.likelihood import asymmetric
 
-        a = self.acc
-        vals = {n: asymmetric(p.get(f"theta_{n}", 0.0), a.params[n], a.errors_hi[n], a.errors_lo[n])
-                for n in ("a", "k", "x0")}
-        return a(self.templates.fine_centres, **vals)
+            a = self.acc
+            vals = {n: asymmetric(th, a.params[n], a.errors_hi[n], a.errors_lo[n])
+                    for n, th in zip(("a", "k", "x0"), key)}
+            self._acc_key, self._acc_val = key, a(self.templates.fine_centres, **vals)
+        return self._acc_val
 
     def qf(self, p) -> float:
         return p.get("qf", self.qf0)
@@ -500,19 +505,26 @@ def limit_point(args) -> dict:
     t0 = time.perf_counter()
     try:
         spec = limit_spec(model, m_X, ratio, steady_state=ss, ref=ref)
-        if projected:
+        if projected or _yes(opts.get("expected", "no")):
             el = expected_limit(spec, method=method, truncation=opts.get("truncation", "pcl"))
             out["expected"] = el.median * sig_ref
             out["bands"] = {k: b * sig_ref for k, b in el.bands.items()}
-        else:
-            ul = upper_limit(spec, method=method)
+        if not projected:
+            pcl = opts.get("pcl", "-1")
+            pc = None if str(pcl).lower() in ("no", "none", "off") else float(pcl)
+            ul = upper_limit(spec, method=method, power_constraint=pc if method == "plr" else None)
             out["observed"] = ul.mu_up * sig_ref
+            out["observed_raw"] = (ul.mu_up_raw if ul.mu_up_raw is not None else ul.mu_up) * sig_ref
             out["mu_hat"] = ul.mu_hat
-            out["note"] = ul.note
+            out["note"] = f"m_X={m_X:.3g}: {ul.note}" if ul.note else ""
     except NudmsimError as exc:
         out["note"] = str(exc)
     out["time_s"] = time.perf_counter() - t0
     return out
+
+
+def _yes(v) -> bool:
+    return str(v).lower() in ("1", "yes", "true", "on")
 
 
 def _limit_entry(req):
@@ -550,9 +562,10 @@ def _limit_entry(req):
                      label=f"coherent2017 r={ratio:g}")
     x = np.array([r["m_X"] for r in res])
     obs = np.array([r["observed"] for r in res])
-    exp = np.array([r["expected"] for r in res]) if req.projected else None
+    with_exp = req.projected or _yes(opts.get("expected", "no"))
+    exp = np.array([r["expected"] for r in res]) if with_exp else None
     bands = {}
-    if req.projected:
+    if with_exp:
         for k in ("-2", "-1", "+1", "+2"):
             bands[k] = np.array([r.get("bands", {}).get(k, math.nan) for r in res])
     notes = sorted({r["note"] for r in res if r["note"]})
@@ -574,5 +587,7 @@ register_analysis(AnalysisEntry(
     limit_options={"steady_state": "onoff (AC bin by bin, profiled) | factorised",
                    "method": "plr (default, CCGV q~) | cls | delta-chi2 (2.706)",
                    "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
+                   "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
+                   "expected": "no (default) | yes: also the Asimov median and bands with the observed limit",
                    "y_X, y_q": "reference couplings of the template (also via --set); the limit on "
                                "sigma_NC does not depend on them"}))

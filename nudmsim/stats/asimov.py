@@ -86,7 +86,7 @@ def expected_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", truncat
     """Projected limit of ``spec``'s POI from its background-only Asimov data (see module docstring).
 
     params: generating values other than the nominal ones (e.g. a different background level)."""
-    from .limits import test_statistic, upper_limit
+    from .limits import upper_limit
 
     if truncation not in ("pcl", "zero", "none"):
         raise NudmsimError(f"band truncation '{truncation}' unknown (choose pcl, zero or none)")
@@ -97,8 +97,7 @@ def expected_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", truncat
     med = ul.mu_up
     if not med > 0:
         raise NudmsimError("median expected limit is zero: the Asimov data do not constrain the signal")
-    ts = test_statistic(a, med)
-    sigma = med / math.sqrt(ts.q) if ts.q > 0 else math.inf
+    sigma = ul.sigma  # sigma_A at the median (the Asimov data are their own Asimov data set)
     raw = band_formula(sigma, cl, method)
     scale = med / raw["0"] if raw["0"] > 0 else 1.0  # tie the closed form to the inverted median
     raw = {k: v * scale for k, v in raw.items() if k != "0"}

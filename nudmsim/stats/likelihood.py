@@ -36,6 +36,7 @@ this interface, so any analysis that builds a :class:`Spec` gets them for free.
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
 import time
@@ -160,7 +161,7 @@ class Spec:
         out = {}
         for c in self.components:
             arr = np.asarray(c.expected(params), dtype=float)
-            out[c.name] = np.broadcast_to(arr, self.shape)
+            out[c.name] = arr if arr.shape == self.shape else np.broadcast_to(arr, self.shape)
         return out
 
     def expected_components(self, params: Mapping[str, float]) -> np.ndarray:
@@ -170,12 +171,13 @@ class Spec:
             tot = tot + arr
         return tot
 
-    def profiled_on_off(self, params: Mapping[str, float], observed=None) -> dict[str, np.ndarray]:
-        """The profiled on/off background(s) at ``params`` (conditional MLE given the other components)."""
+    def profiled_on_off(self, params: Mapping[str, float], observed=None, components=None) -> dict[str, np.ndarray]:
+        """The profiled on/off background(s) at ``params`` (conditional MLE given the other components;
+        ``components`` = their summed expectation if already computed)."""
         if not self.on_off:
             return {}
         n = self.observed if observed is None else observed
-        s = self.expected_components(params)
+        s = self.expected_components(params) if components is None else components
         out = {}
         if len(self.on_off) == 1:
             o = self.on_off[0]
@@ -240,13 +242,16 @@ def profile_on_off(n, s, m, tau=1.0) -> np.ndarray:
 
     Root of (1+tau) b² + ((1+tau) s − n − m) b − m s = 0 (the on/off profile; Cousins, Linnemann &
     Tucker 2008, eq. 21 with known s); written in the cancellation-free form."""
-    n, s, m = np.broadcast_arrays(np.asarray(n, float), np.asarray(s, float), np.asarray(m, float))
+    n, s, m = np.asarray(n, float), np.asarray(s, float), np.asarray(m, float)
+    if not (n.shape == s.shape == m.shape):
+        n, s, m = np.broadcast_arrays(n, s, m)
     t1 = 1.0 + tau
     B = t1 * s - n - m
     disc = np.sqrt(B * B + 4.0 * t1 * m * s)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pos = np.where(B <= 0, (disc - B) / (2 * t1), 2 * m * s / (B + disc))
-    return np.where(np.isfinite(pos), np.maximum(pos, 0.0), 0.0)
+    den = B + disc
+    alt = np.divide(2 * m * s, den, out=np.zeros_like(den), where=den > 0)
+    pos = np.where(B <= 0, (disc - B) / (2 * t1), alt)
+    return np.maximum(pos, 0.0)
 
 
 def asymmetric(theta: float, nominal: float, err_hi: float, err_lo: float) -> float:
@@ -269,12 +274,16 @@ class TemplateGrid:
             raise ValueError("TemplateGrid: knots must be >= 2 increasing values")
         if self.templates.shape[0] != len(self.knots):
             raise ValueError("TemplateGrid: one template per knot")
+        self._knots = [float(k) for k in self.knots]
+        self._slopes = np.diff(self.templates, axis=0)
 
     def __call__(self, x: float) -> np.ndarray:
-        k = int(np.clip(np.searchsorted(self.knots, x) - 1, 0, len(self.knots) - 2))
-        x0, x1 = self.knots[k], self.knots[k + 1]
+        k = min(max(bisect.bisect_left(self._knots, x) - 1, 0), len(self._knots) - 2)
+        x0, x1 = self._knots[k], self._knots[k + 1]
         w = (x - x0) / (x1 - x0)
-        out = (1 - w) * self.templates[k] + w * self.templates[k + 1]
+        out = self.templates[k] + w * self._slopes[k]
+        if 0.0 <= w <= 1.0:  # convex combination of non-negative templates
+            return out
         return np.maximum(out, 0.0)
 
 
@@ -287,8 +296,8 @@ _TINY = 1e-300
 def poisson_deviance(n, nu) -> np.ndarray:
     """Per-bin 2[ν − n + n ln(n/ν)] (0 where n = ν; ν clipped at 1e-300)."""
     nu = np.maximum(nu, _TINY)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return 2.0 * (nu - n + xlogy(n, np.where(n > 0, n / nu, 1.0)))  # n/nu ~ 1: small rounding noise
+    ratio = np.divide(n, nu, out=np.ones_like(nu), where=n > 0)  # n/nu ~ 1: small rounding noise
+    return 2.0 * (nu - n + xlogy(n, ratio))
 
 
 class NLL:
@@ -325,7 +334,7 @@ class NLL:
         s = spec.expected_components(p)
         total = 0.0
         if spec.on_off:
-            bs = spec.profiled_on_off(p)
+            bs = spec.profiled_on_off(p, components=s)
             nu = s + sum(bs.values())
             for o in spec.on_off:
                 total += float(np.sum(poisson_deviance(o.off, o.tau * bs[o.name])[self._mask]))

@@ -146,15 +146,51 @@ class UpperLimit:
     free: FitResult
     note: str = ""
     scan: list = field(default_factory=list)  # (mu, q, p) evaluations
+    mu_up_raw: float | None = None             # before the power constraint (if one was requested)
+    power_floor: float | None = None           # the -N sigma expected limit used as the floor
 
 
 def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: float | str = "asimov",
-                mu_max: float | None = None, rtol: float = 1e-4, asimov: Spec | None = None) -> UpperLimit:
+                mu_max: float | None = None, rtol: float = 1e-4, asimov: Spec | None = None,
+                power_constraint: float | None = None) -> UpperLimit:
     """The ``cl`` upper limit on the spec's POI by inverting p_μ(q̃_μ) (see the module docstring).
 
     sigma: ``"asimov"`` (σ_A(μ) from the background-only Asimov data at every tested μ; needed only in the
     second branch of F and for CLs), ``"hesse"`` (the MIGRAD/HESSE error of μ̂) or a number.
-    mu_max: give up (NudmsimError) if the limit exceeds it (default: the POI's upper bound or 1e12)."""
+    mu_max: give up (NudmsimError) if the limit exceeds it (default: the POI's upper bound or 1e12).
+    power_constraint: N (e.g. -1.0) to floor the limit at the N-sigma edge of the expected band,
+    σ_A (Φ⁻¹(cl) + N) ("power-constrained limit", Cowan, Cranmer, Gross & Vitells, arXiv:1105.3166):
+    with the PLR a downward fluctuation otherwise gives limits far below the sensitivity, down to 0."""
+    ul = _upper_limit(spec, cl=cl, method=method, sigma=sigma, mu_max=mu_max, rtol=rtol, asimov=asimov)
+    if power_constraint is None:
+        return ul
+    from .asimov import asimov_spec
+
+    a = asimov if asimov is not None else asimov_spec(_nonnegative_poi(spec))
+    z = float(stats.norm.ppf(cl)) + float(power_constraint)
+    if z <= 0:
+        raise NudmsimError(f"power constraint at {power_constraint} sigma is below zero for CL {cl}")
+    mu_f = z * ul.sigma if np.isfinite(ul.sigma) and ul.sigma > 0 else z
+    a_free = fit(_nonnegative_poi(a), hesse=False)
+    for _ in range(3):  # mu_f = sigma_A(mu_f) * z, a fixed point (sigma_A varies slowly with mu)
+        ts = test_statistic(a, mu_f, free=a_free)
+        ul.n_fits += 1
+        if ts.q <= 0:
+            break
+        new = z * mu_f / math.sqrt(ts.q)
+        done = abs(new - mu_f) < 1e-3 * mu_f
+        mu_f = new
+        if done:
+            break
+    ul.mu_up_raw, ul.power_floor = ul.mu_up, mu_f
+    if ul.mu_up < mu_f:
+        ul.mu_up = mu_f
+        ul.note = (ul.note + "; " if ul.note else "") + \
+            f"power-constrained: raw limit {ul.mu_up_raw:.4g} below the {power_constraint:+g} sigma expected limit"
+    return ul
+
+
+def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov) -> UpperLimit:
     if method not in METHODS:
         raise NudmsimError(f"limit method '{method}' unknown (choose one of {', '.join(METHODS)})")
     if not 0 < cl < 1:
@@ -164,34 +200,49 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     free = fit(s, hesse=True)
     n_fits = 1
     mu_hat = max(free.values[poi], 0.0)
-    err = free.errors[poi] if np.isfinite(free.errors[poi]) and free.errors[poi] > 0 else 1.0
-    alpha = 1.0 - cl
-    hi_bound = s.parameter(poi).bounds[1]
-    mu_max = mu_max if mu_max is not None else (hi_bound if hi_bound is not None else 1e12)
     a_spec = None
     if sigma == "asimov" and method in ("plr", "cls"):
         from .asimov import asimov_spec
 
         a_spec = asimov if asimov is not None else asimov_spec(s)
+    err = free.errors[poi] if np.isfinite(free.errors[poi]) and free.errors[poi] > 0 else 1.0
+    alpha = 1.0 - cl
+    hi_bound = s.parameter(poi).bounds[1]
+    mu_max = mu_max if mu_max is not None else (hi_bound if hi_bound is not None else 1e12)
     scan = []
     sig_cache: dict[float, float] = {}
-
-    floor = [0.0]
+    a_free: list = []
+    step = max(err, 1e-12 * max(1.0, abs(mu_hat)))
+    boundary = not mu_hat > 1e-6 * step
+    if boundary:
+        # the HESSE error of a parameter sitting on its bound is unreliable: take the scale from the profile
+        # instead, q~(mu1) ~ (mu1/sigma)^2 near the boundary, with mu1 moved until it is within ~3 sigma
+        mu1 = step
+        for _ in range(6):
+            q1 = test_statistic(s, mu1, free=free).q
+            n_fits += 1
+            if not q1 > 0:
+                mu1 *= 10.0
+                continue
+            sg = mu1 / math.sqrt(q1)
+            step = sg
+            if 0.3 < mu1 / sg < 3.0:
+                break
+            mu1 = 1.3 * sg
 
     def sig_of(mu):
         nonlocal n_fits
         if isinstance(sigma, (int, float)):
             return float(sigma)
         if sigma == "hesse" or a_spec is None:
-            return err
-        if not floor[0]:  # q_mu,A ~ mu^2/sigma^2 is numerically meaningless for mu << sigma: floor mu
-            floor[0] = -1.0
-            s0 = sig_of(err)
-            floor[0] = 0.05 * s0 if np.isfinite(s0) else 0.05 * err
-        mu = max(mu, floor[0])
+            return step
+        if not a_free:
+            a_free.append(fit(_nonnegative_poi(a_spec), hesse=False))
+            n_fits += 1
+        mu = max(mu, 0.05 * step)  # q_mu,A ~ mu^2/sigma^2 is numerically meaningless for mu << sigma
         if mu not in sig_cache:
-            ts = test_statistic(a_spec, mu)
-            n_fits += 2
+            ts = test_statistic(a_spec, mu, free=a_free[0])
+            n_fits += 1
             sig_cache[mu] = mu / math.sqrt(ts.q) if ts.q > 0 else math.inf
         return sig_cache[mu]
 
@@ -203,7 +254,7 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
             val = ts.q - critical_value(cl, method)
             p = float(stats.chi2.sf(ts.q, 1))
         else:
-            if method == "plr" and ts.q <= (mu / err) ** 2 * 0.25 and sigma == "asimov":
+            if method == "plr" and not boundary and ts.q <= (mu / step) ** 2 * 0.25 and sigma == "asimov":
                 sg = None  # deep in the first branch: sigma not needed (saves the Asimov fits)
             else:
                 sg = sig_of(mu)
@@ -212,9 +263,8 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
         scan.append((mu, ts.q, p))
         return val
 
-    step = max(err, 1e-12 * max(1.0, abs(mu_hat)))
-    lo = mu_hat if mu_hat > 1e-6 * step else 0.0
-    if lo == 0.0:
+    lo = 0.0 if boundary else mu_hat
+    if boundary:
         # mu_hat at the boundary: p(0+) < alpha happens when the data are far below the background-only
         # expectation; then every mu > 0 is excluded and the limit is 0 (the PLR pathology CLs avoids)
         tiny = 1e-3 * step
@@ -231,7 +281,7 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
                                f"(check the signal template is non-zero)")
     mu_up = optimize.brentq(g, lo, hi, rtol=rtol, xtol=1e-12 * max(hi, 1e-300))
     q_up = min(scan, key=lambda t: abs(t[0] - mu_up))[1]
-    return UpperLimit(float(mu_up), free.values[poi], sig_of(mu_up) if method != "delta-chi2" else err,
+    return UpperLimit(float(mu_up), free.values[poi], sig_of(mu_up) if method != "delta-chi2" else step,
                       cl, method, float(q_up), n_fits, free, scan=scan)
 
 
