@@ -194,29 +194,36 @@ def sample_final_state(v_lab, cos_theta, phi, m_X, m_N):
     (so cos theta* = -1 gives the largest recoil).  Returns E_R [MeV], nucleus lab momentum (n, 3) and
     neutrino lab four-momentum (E, px, py, pz) [MeV]."""
     v_lab = np.asarray(v_lab, dtype=float)
-    v = np.linalg.norm(v_lab, axis=1)
-    n_hat = v_lab / v[:, None]
+    vx, vy, vz = v_lab[:, 0], v_lab[:, 1], v_lab[:, 2]
+    v = np.sqrt(vx * vx + vy * vy + vz * vz)
+    nx, ny, nz = vx / v, vy / v, vz / v
     s, p_i, p_f, e_c, d = kinematics(m_X, m_N, v)
     e_r = e_c - d * cos_theta
-    # orthonormal basis (n_hat, e1, e2)
-    helper = np.where(np.abs(n_hat[:, 2:3]) < 0.9, np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 0.0]]))
-    e1 = np.cross(n_hat, helper)
-    e1 /= np.linalg.norm(e1, axis=1)[:, None]
-    e2 = np.cross(n_hat, e1)
-    sin_t = np.sqrt(np.maximum(1.0 - cos_theta**2, 0.0))
-    # CM: initial nucleus moves along -n_hat; final nucleus at angle theta* to it
-    p_par_cm = -p_f * cos_theta
+    # orthonormal basis (n, e1, e2): e1 = n x z-hat (or n x x-hat near the z axis), e2 = n x e1
+    polar = np.abs(nz) >= 0.9
+    e1x = np.where(polar, 0.0, ny)
+    e1y = np.where(polar, nz, -nx)
+    e1z = np.where(polar, -ny, 0.0)
+    norm = np.sqrt(e1x * e1x + e1y * e1y + e1z * e1z)
+    e1x, e1y, e1z = e1x / norm, e1y / norm, e1z / norm
+    e2x, e2y, e2z = ny * e1z - nz * e1y, nz * e1x - nx * e1z, nx * e1y - ny * e1x
+    sin_t = np.sqrt(np.maximum(1.0 - cos_theta * cos_theta, 0.0))
+    # CM: initial nucleus moves along -n; final nucleus at angle theta* to it; boost along n to the lab
     rs = np.sqrt(s)
     e_n_cm = (s + m_N**2) / (2.0 * rs)
     g = 1.0 / np.sqrt(1.0 - v * v)
     p_lab = g * m_X * v
-    beta = p_lab / (g * m_X + m_N)
-    gam = (g * m_X + m_N) / rs
-    p_par_lab = gam * (p_par_cm + beta * e_n_cm)
-    p_perp = p_f * sin_t
-    p_nuc = (p_par_lab[:, None] * n_hat + (p_perp * np.cos(phi))[:, None] * e1
-             + (p_perp * np.sin(phi))[:, None] * e2)
-    p_tot = p_lab[:, None] * n_hat
-    p_nu = p_tot - p_nuc
-    e_nu = g * m_X - e_r  # energy conservation: E_X + m_N = E_nu + m_N + E_R
-    return e_r, p_nuc, np.column_stack([e_nu, p_nu])
+    e_tot = g * m_X + m_N
+    p_par_lab = (e_tot / rs) * (-p_f * cos_theta + (p_lab / e_tot) * e_n_cm)
+    a = p_f * sin_t * np.cos(phi)
+    b = p_f * sin_t * np.sin(phi)
+    p_nuc = np.empty((len(v), 3))
+    p_nuc[:, 0] = p_par_lab * nx + a * e1x + b * e2x
+    p_nuc[:, 1] = p_par_lab * ny + a * e1y + b * e2y
+    p_nuc[:, 2] = p_par_lab * nz + a * e1z + b * e2z
+    nu = np.empty((len(v), 4))
+    nu[:, 0] = g * m_X - e_r  # energy conservation: E_X + m_N = E_nu + m_N + E_R
+    nu[:, 1] = p_lab * nx - p_nuc[:, 0]
+    nu[:, 2] = p_lab * ny - p_nuc[:, 1]
+    nu[:, 3] = p_lab * nz - p_nuc[:, 2]
+    return e_r, p_nuc, nu

@@ -106,8 +106,16 @@ class MigrationMatrix:
         eff = np.where(i >= 0, self.efficiency_per_bin[np.maximum(i, 0)], 0.0)
         det = rng.random(E.shape) < eff
         u = rng.random(E.shape)
-        rows = self._cdf[np.maximum(i, 0)]
-        j = np.minimum((rows < u[:, None]).sum(axis=1), len(self.reco_edges) - 2)
+        j = np.zeros(E.shape, dtype=np.int64)
+        order = np.argsort(i, kind="stable")  # group events by true bin: one searchsorted per bin
+        bins, starts = np.unique(i[order], return_index=True)
+        ends = np.append(starts[1:], len(order))
+        for b, a, e in zip(bins, starts, ends):
+            if b < 0:
+                continue
+            sel = order[a:e]
+            j[sel] = np.searchsorted(self._cdf[b], u[sel], side="left")
+        j = np.minimum(j, len(self.reco_edges) - 2)
         lo, hi = self.reco_edges[j], self.reco_edges[j + 1]
         e_rec = lo + (hi - lo) * rng.random(E.shape)
         return det, np.where(det, e_rec, np.nan)
