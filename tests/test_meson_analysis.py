@@ -57,3 +57,26 @@ def test_cli_forbidden_decay_message():
                         "--set", "m_phi=300"], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "kinematically forbidden" in r.stderr and "m_K - m_mu" in r.stderr and "kinematic limit" in r.stderr
+
+
+def test_profile_limit_agrees_with_nudmsim_stats():
+    """Our profiled (norm + index) Asimov CLs limit vs nudmsim.stats.asimov.expected_limit on the same spec."""
+    pytest.importorskip("nudmsim.stats.asimov")
+    from nudmsim.stats.asimov import expected_limit
+    from nudmsim.stats.likelihood import Component, Parameter, Spec
+
+    card = cards.load_detector("e949")
+    a, p0, k, _ = ml.background_params(card)
+    edges = ml._edges(card)
+    sig = ml.template_2body(card, 250.0, 1e-8)
+    b0 = ml.power_law_bins(edges, a, p0, k)
+    logc = np.log(0.5 * (edges[1:] + edges[:-1]) / p0)
+    spec = Spec(observed=b0, components=[
+        Component("signal", lambda p: p["mu"] * sig),
+        Component("bkg", lambda p: b0 * p["norm"] * np.exp(p["dk"] * logc))],
+        parameters=[Parameter("mu", 1.0, bounds=(0, None)), Parameter("norm", 1.0, bounds=(0.5, 2.0)),
+                    Parameter("dk", 0.0, bounds=(-2.0, 2.0))], poi="mu")
+    theirs = expected_limit(spec, method="cls")
+    ours, bands = ml.asimov_limit(sig, edges, a, p0, k, True)
+    assert ours == pytest.approx(theirs.median, rel=0.03)
+    assert bands["+1"] == pytest.approx(theirs.bands["+1"], rel=0.05)

@@ -79,7 +79,7 @@ def _check_meson(src, meson, card):
                              f"meson = {meson}+ needs a {meson}+ source card")
 
 
-def _events(card, src, resp, meson, visible, invisibles, m_vis, br, n, rng, pid):
+def _events(card, src, resp, meson, visible, invisibles, m_vis, br, n, rng, pid, windows_key=None):
     """Boost rest-frame decays to the lab, apply the response, build the weighted event record."""
     from ..generate import make_events
     from ..processes import meson_decays as md
@@ -91,7 +91,13 @@ def _events(card, src, resp, meson, visible, invisibles, m_vis, br, n, rng, pid)
     p_star_true = np.sqrt(px * px + py * py + pz * pz)
     lab = mb.to_lab([visible, *invisibles], M, p_meson)
     p_lab_reco, p_star_reco = resp.reconstruct(lab[0], m_vis, p_meson, M, rng)
-    acc = resp.accepted(p_star_reco)
+    if windows_key and card.has(windows_key):
+        win = card.array(windows_key, ndim=2)
+        acc = np.zeros(n, bool)
+        for lo, hi in win:
+            acc |= (p_star_reco >= lo) & (p_star_reco < hi)
+    else:
+        acc = resp.accepted(p_star_reco)
     n_mes = card.number("exposure.n_kaons", positive=True)
     w = np.where(acc, n_mes * br * resp.acceptance / n, 0.0)
     cols = {"meson_E": np.sqrt(p_meson**2 + M * M), "meson_pz": p_meson}
@@ -155,7 +161,8 @@ def generate_kpiphi(params, card, n, rng):
     src, resp = _source_and_response(card)
     _check_meson(src, "K", card)
     p_pi, p_phi = mb.two_body_rest(c.M_KAON, c.M_PION, params["m_phi"], n, rng)
-    return _events(card, src, resp, "K", p_pi, [p_phi], c.M_PION, br, n, rng, PROCESS_IDS["kaon-pi-phi"])
+    return _events(card, src, resp, "K", p_pi, [p_phi], c.M_PION, br, n, rng, PROCESS_IDS["kaon-pi-phi"],
+                   windows_key="response.pion_momentum_windows_MeV")
 
 
 # ------------------------------------------------------------------------------------------------
