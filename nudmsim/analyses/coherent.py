@@ -106,8 +106,8 @@ def predict(process: str, params: dict, card) -> dict:
     prompt_ = sum(v for (f, i), v in tot["per"].items() if f == 0)
     out = {
         "interactions (all E_R)": (tot["total"], "events"),
-        "  from prompt nu_mu": (prompt_, "events"),
-        "  from delayed nu_e + anti-nu_mu": (tot["total"] - prompt_, "events"),
+        "interactions, prompt nu_mu": (prompt_, "events"),
+        "interactions, delayed nu_e + anti-nu_mu": (tot["total"] - prompt_, "events"),
         "in release bins, before acceptance": (float(tmpl["raw"].sum()), "events"),
         "in release bins, after acceptance": (float(tmpl["accepted"].sum()), "events"),
         "protons on target": (st.source.n_pot, ""),

@@ -209,8 +209,9 @@ class SNSSource:
         return michel_pdf(flavour, energy)
 
 
-def load_timing(src: cards.Card) -> Timing:
-    model = src.get("timing.model", str, choices=("released_pdf", "physical"))
+def load_timing(src: cards.Card, model: str | None = None) -> Timing:
+    """Timing model of a source card (``model`` overrides the card's ``timing.model``)."""
+    model = model or src.get("timing.model", str, choices=("released_pdf", "physical"))
     if model == "released_pdf":
         from ..response.tables import read_csv_table
 
@@ -236,7 +237,8 @@ def from_detector_card(card: cards.Card) -> SNSSource:
 
     Keys: ``source.card`` (name of the source card, e.g. "sns"), ``source.beam_energy_GWh``,
     ``source.baseline_m``, ``source.nu_per_flavour_per_proton`` (+ ``_rel_error``), optional
-    ``source.proton_kinetic_energy_GeV`` overriding the source card's ``beam.proton_kinetic_energy_GeV``."""
+    ``source.proton_kinetic_energy_GeV`` overriding the source card's ``beam.proton_kinetic_energy_GeV`` and
+    optional ``source.timing_model`` ("released_pdf" or "physical") overriding ``timing.model``."""
     src = cards.load_source(card.get("source.card", str))
     kind = src.get("card.kind", str)
     if kind != "pi_dar":
@@ -249,7 +251,8 @@ def from_detector_card(card: cards.Card) -> SNSSource:
         proton_kinetic_energy=tp * c.GeV,
         nu_per_flavour_per_proton=card.number("source.nu_per_flavour_per_proton", positive=True),
         baseline=card.number("source.baseline_m", positive=True) * c.m,
-        timing=load_timing(src),
+        timing=load_timing(src, card.get("source.timing_model", str, default=None,
+                                         choices=(None, "released_pdf", "physical"))),
         nu_per_flavour_per_proton_rel_error=card.number("source.nu_per_flavour_per_proton_rel_error",
                                                         default=0.0, nonnegative=True),
         info={"source_card": src.name, "source_sha256": src.sha256},
