@@ -10,7 +10,7 @@ reduced mass and F the Helm form factor (selectable).  The rate per unit detecto
 with their number densities: dR/dE = sum_j n_j dR_j/dE, n_j = abundance_j / <atomic mass>.
 
 ``nucleon_mass`` defaults to 1 amu, the choice of XENON1T's rate code (the release's reference spectrum);
-m_p instead changes rates by 2 (mu_n(amu) / mu_n(m_p))^2 - 1 ~ -1.5e-3 at 50 GeV... quoted in the docs.
+m_p instead lowers rates by (mu_n(amu)/mu_n(m_p))^2 - 1 = -1.4% for m_chi >> 1 GeV.
 
 All inputs and outputs in hepunits: energies/masses MeV, cross sections mm^2, rates per (MeV ns) per
 nucleus or per (MeV ns kg).  :data:`PER_KEV_T_YR` converts a rate per (MeV ns kg) to events/(keV t yr).
