@@ -82,10 +82,10 @@ def alias_table(masses: np.ndarray):
     return prob, alias
 
 
-# inverse Michel CDFs tabulated on a grid uniform in s = u^(1/3), rows: nu_e, anti-nu_mu
-_S_GRID = np.linspace(0.0, 1.0, 2049)
-_INV_U = np.stack([_S_GRID**3, _S_GRID**3])
-_INV_E = np.stack([sns.michel_inverse_cdf(sns.NU_E, _S_GRID**3), sns.michel_inverse_cdf(sns.NU_MU_BAR, _S_GRID**3)])
+# inverse Michel CDFs [half, flavour row (nu_e, anti-nu_mu), node]: u = s^3/2 (half 0), u = 1 - s^2/2 (half 1)
+_S_GRID = np.linspace(0.0, 1.0, 1025)
+_INV_E = np.array([[sns.michel_inverse_cdf(f, u) for f in (sns.NU_E, sns.NU_MU_BAR)]
+                   for u in (0.5 * _S_GRID**3, 1.0 - 0.5 * _S_GRID**2)])
 
 
 def _ff_params(st):
@@ -143,7 +143,7 @@ def generate(process: str, params: dict, card, n: int, rng: np.random.Generator,
     K.kinematics(key, n, prob, alias, fl_c.astype(np.int32), iso_c.astype(np.int32), lo_c, w_c, d_c, r_cells / n,
                  np.array([nu.mass for nu in st.nuclei]), _iso_coef(process, params, st), fluence_nt, r1, r2,
                  ff_code, 0 if process == "cevns" else 1, m_X2, m_phi2, sns.PROMPT_ENERGY, c.M_MUON,
-                 _INV_U, _INV_E, fl, iso, e_r, e_nu, weight)
+                 _INV_E, fl, iso, e_r, e_nu, weight)
     # detector response
     q = qmodel or st.quenching
     e_ee = q.e_ee(e_r)

@@ -62,7 +62,7 @@ def _ff2(code, q, r1, r2):
 @njit(parallel=True, cache=True, fastmath=True)
 def kinematics(key, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
                iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
-               prompt_energy, m_mu, utab, etab, fl_out, iso_out, er_out, enu_out, w_out):
+               prompt_energy, m_mu, etab, fl_out, iso_out, er_out, enu_out, w_out):
     e_max = 0.5 * m_mu
     for i in prange(n):
         uk = _uniform(key, i, 0) * alias_prob.shape[0]
@@ -90,14 +90,20 @@ def kinematics(key, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w
             c0 = a3 * x3 - a4 * x3 * x
             surv = 1.0 - c0
             u = c0 + _uniform(key, i, 2) * surv
-            # table of E(u) on a grid uniform in s = u^(1/3) (CDF ~ u^3 near 0), then Newton steps
+            # inverse-CDF tables: u < 1/2 on a grid uniform in s = (2u)^(1/3) (CDF ~ x^3 at 0), u >= 1/2 uniform
+            # in s = sqrt(2(1 - u)) (1 - CDF ~ (E_max - E)^2 at the nu_e endpoint); then Newton steps
             row = fl - 1
-            nt = utab.shape[1] - 1
-            sc = np.cbrt(u) * nt
+            nt = etab.shape[2] - 1
+            if u < 0.5:
+                sc = np.cbrt(2.0 * u) * nt
+                half = 0
+            else:
+                sc = math.sqrt(2.0 * (1.0 - u)) * nt
+                half = 1
             k0 = min(int(sc), nt - 1)
             t = sc - k0
-            e = etab[row, k0] + t * (etab[row, k0 + 1] - etab[row, k0])
-            for _ in range(3):      # Newton on CDF(e) = u
+            e = etab[half, row, k0] + t * (etab[half, row, k0 + 1] - etab[half, row, k0])
+            for _ in range(2):      # Newton on CDF(e) = u: |CDF - u| < 1e-14
                 xe = e / m_mu
                 pdf = (p2 * xe * xe - p3 * xe * xe * xe) / m_mu
                 if pdf > 1e-9:

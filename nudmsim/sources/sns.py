@@ -71,7 +71,7 @@ _INV_GRID = 4096
 
 
 class _InverseCDF:
-    """Inverse CDF of a Michel spectrum by table lookup plus one Newton step (relative error < 1e-10)."""
+    """Inverse CDF of a Michel spectrum by table lookup plus one Newton step (|CDF(E) - u| < 1e-9)."""
 
     def __init__(self, flavour: int):
         self.flavour = flavour
