@@ -307,8 +307,9 @@ def fit_spec(model: CoherentModel, *, steady_state: str = "onoff", pe_range=None
                 name=f"coherent2017 fit ({model.card.name})")
 
 
-def signal_name(m_X: float, ratio: float) -> str:
-    return f"nu-to-x m_X={m_X:.6g} r={ratio:.6g}"
+def signal_name(m_X: float, ratio: float, ref: dict | None = None) -> str:
+    p = reference_point(m_X, ratio, ref)
+    return f"nu-to-x m_X={m_X:.8g} r={ratio:.8g} y_X={p['y_X']:.8g} y_q={p['y_q']:.8g}"
 
 
 def reference_point(m_X: float, ratio: float, params: dict | None = None) -> dict:
@@ -328,7 +329,7 @@ def limit_spec(model: CoherentModel, m_X: float, ratio: float, *, steady_state: 
     """ν→X signal strength ``mu`` (template at the reference couplings) on top of SM CEvNS (x flux)."""
     from ..stats.likelihood import Component, Parameter, Spec
 
-    name = signal_name(m_X, ratio)
+    name = signal_name(m_X, ratio, ref)
     if name not in model.templates.grids:
         model.add_signal(name, reference_point(m_X, ratio, ref))
     comps, ss_pars, on_off = _steady_state(model, steady_state)
