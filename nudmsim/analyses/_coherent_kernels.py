@@ -17,6 +17,7 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0
+_INV_K = 1.0 / np.arange(1, 1002, dtype=np.float64)   # 1/k for the Poisson recursion (no division in the loop)
 
 
 @njit(inline="always", cache=True)
@@ -136,8 +137,8 @@ def _poisson(mu, u, u2):
     cum = p
     k = 0
     while u > cum and k < 1000:
+        p *= mu * _INV_K[k]
         k += 1
-        p *= mu / k
         cum += p
     return k
 
