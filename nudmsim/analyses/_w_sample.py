@@ -15,9 +15,12 @@ import numpy as np
 
 from .. import constants as c
 from ..processes import w_decay as wd
+from ..errors import ParameterError
 from ..response import collider as col
 
 GeV = c.GeV
+#: events per chunk of uniforms in the generator
+CHUNK = 1 << 17
 
 
 @dataclass
@@ -31,8 +34,13 @@ class WSample:
     z_lep: np.ndarray              # standard normals for the lepton resolution
     z_rec: tuple                   # standard normals for the recoil (x, y)
     mw_ref: float = c.M_W
+    n_generated: int = 0           # events generated (a subset keeps the parent's number for the weights)
     _derived: dict = field(default_factory=dict, repr=False)
     _tcache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if not self.n_generated:
+            self.n_generated = self.n
 
     def derived(self):
         """k_T, eta, cos/sin phi of the lepton, W p_x, p_y (cached; independent of m_4)."""
@@ -47,25 +55,63 @@ class WSample:
     def subset(self, mask):
         t = {k: v[mask] for k, v in self.truth.items()}
         out = WSample(int(np.count_nonzero(mask)), self.sigma, t, tuple(a[mask] for a in self.k),
-                      self.z_lep[mask], tuple(a[mask] for a in self.z_rec), self.mw_ref)
+                      self.z_lep[mask], tuple(a[mask] for a in self.z_rec), self.mw_ref, self.n_generated)
         out._derived = {k: v[mask] for k, v in self.derived().items()}
         return out
 
 
 def generate_sample(source, n: int, rng: np.random.Generator, charge: int = 0) -> WSample:
-    """Draw n W bosons from ``source`` (a :class:`~nudmsim.sources.pp.PPSource`) and their decay directions."""
-    w = source.sample(n, rng, charge)
-    cos_q = wd.sample_cos_theta(n, rng, w["charge"])
-    phi_cs = rng.uniform(0.0, 2 * np.pi, n)
-    k = wd.lepton_direction_lab(w["m"], w["y"], w["pt"], w["phi"], w["qdir"], cos_q, phi_cs)
-    truth = dict(w, cos_q=cos_q, phi_cs=phi_cs)
-    sig = source.sigma_lnu(charge)
-    return WSample(n, sig, truth, k, rng.standard_normal(n), (rng.standard_normal(n), rng.standard_normal(n)))
+    """Draw n W bosons from ``source`` (a :class:`~nudmsim.sources.pp.PPSource`) and their decay directions
+    (numba kernel over pre-drawn PCG64 uniforms; same physics as ``source.sample`` + ``w_decay``)."""
+    from . import _w_kernels as kern
+
+    if charge not in (0, 1, -1):
+        raise ParameterError(f"W charge must be +1, -1 or 0 (both), got {charge!r}")
+    inv_m, norms, flat, tabs, inv_pt, p_plus = source.kernel_tables()
+    names = ("m", "y", "pt", "phi", "q", "qdir", "cos_q", "phi_cs", "kE", "kx", "ky", "kz")
+    out = {k: np.empty(n, np.int8 if k in ("q", "qdir") else float) for k in names}
+    u = np.empty((min(n, CHUNK), kern.N_UNIFORMS))
+    for a in range(0, n, CHUNK):          # chunks keep the uniforms in cache and the memory flat
+        b = min(n, a + CHUNK)
+        uu = u[: b - a]
+        rng.random(out=uu)
+        kern.sample_w(uu, int(charge), p_plus, inv_m, source.masses, source.ys, norms, flat, tabs, inv_pt,
+                      wd.PROPOSAL_UNIFORM, *(out[k][a:b] for k in names))
+    q, qdir = out["q"], out["qdir"]
+    truth = {k: out[k] for k in ("m", "y", "pt", "phi", "cos_q", "phi_cs")}
+    truth.update(charge=q, qdir=qdir)
+    z = rng.standard_normal((3, n))
+    return WSample(n, source.sigma_lnu(charge), truth, (out["kE"], out["kx"], out["ky"], out["kz"]),
+                   z[0], (z[1], z[2]))
+
+
+def _kernel_args(s: WSample, resp: col.ColliderResponse, flavour: str, m4: float):
+    lr = resp.lepton(flavour)
+    lres = np.array([0.0 if lr.kind == "calorimeter" else 1.0, lr.a, lr.b, lr.c, lr.eta_max, lr.efficiency])
+    gaps = np.array(lr.eta_gaps, float).reshape(-1, 2)
+    rec = np.array([resp.recoil_s0, resp.recoil_k])
+    sel = np.array([resp.selection.pt_min, resp.selection.met_min, resp.selection.mt_min, resp.selection.ut_max])
+    t = s.truth
+    return (t["m"], t["pt"], t["phi"], t["charge"], t["cos_q"], *s.k, s.z_lep, *s.z_rec, float(m4), lres, gaps,
+            rec, sel, wd.PROPOSAL_UNIFORM)
 
 
 def reconstruct(s: WSample, resp: col.ColliderResponse, flavour: str, m4: float, smear: bool = True):
     """Observables of every event for neutrino mass m4 [MeV]: dict with true lepton pt, reco pt, met, mt,
-    ut, selected (bool), and the decay weight (angular density / proposal, 0 where m4 >= M)."""
+    ut, selected (bool), the decay weight (angular density / proposal, 0 where m4 >= M) and the phase-space
+    factor.  ``smear=False`` gives the truth-level values (numpy reference path)."""
+    if not smear:
+        return reconstruct_numpy(s, resp, flavour, m4, smear=False)
+    from . import _w_kernels as kern
+
+    n = s.n
+    o = [np.empty(n) for _ in range(5)] + [np.empty(n, np.bool_), np.empty(n), np.empty(n)]
+    kern.reconstruct(*_kernel_args(s, resp, flavour, m4), *o)
+    return dict(zip(("pt_true", "pt", "met", "mt", "ut", "selected", "w_decay", "phase_space"), o))
+
+
+def reconstruct_numpy(s: WSample, resp: col.ColliderResponse, flavour: str, m4: float, smear: bool = True):
+    """Numpy reference implementation of :func:`reconstruct` (built from the physics modules)."""
     d = s.derived()
     lr = resp.lepton(flavour)
     m = s.truth["m"]
@@ -97,7 +143,7 @@ class Templates:
 def event_weight(s: WSample, resp: col.ColliderResponse, flavour: str, charges=(1, -1)):
     """Expected events per generated event in the card's exposure (x lepton efficiency), per charge set."""
     lr = resp.lepton(flavour)
-    w = s.sigma * resp.luminosity[flavour] * lr.efficiency / s.n
+    w = s.sigma * resp.luminosity[flavour] * lr.efficiency / s.n_generated
     return np.where(np.isin(s.truth["charge"], charges), w, 0.0)
 
 
@@ -112,28 +158,69 @@ def histogram(values, weights, edges):
     return h, v
 
 
-def preselect(s: WSample, resp: col.ColliderResponse, flavour: str, pt_lo: float, margin: float = 0.98):
-    """Events that can enter the p_T window for some m_4 >= 0 (the lepton p_T only falls with m_4)."""
-    rec = reconstruct(s, resp, flavour, 0.0)
-    d = s.derived()
-    keep = resp.lepton(flavour).accepted(d["eta"]) & (rec["ut"] < resp.selection.ut_max)
-    keep &= rec["pt"] > margin * pt_lo
-    return s.subset(keep)
+@dataclass
+class CompactSample:
+    """Preselected events with the m_4-independent quantities the template kernel needs (one flavour)."""
+
+    flavour: str
+    resp_id: int
+    arrays: dict
+    n_generated: int
+    sigma: float
+    _tcache: dict = field(default_factory=dict, repr=False)
 
 
-def templates(s: WSample, resp, flavour, m4, edges, weight, heavy=True) -> Templates:
+def preselect(s: WSample, resp: col.ColliderResponse, flavour: str, pt_lo: float, margin: float = 0.97):
+    """Events that can enter the p_T window for some m_4 >= 0 (the lepton p_T only falls with m_4), in the
+    compact form used by :func:`templates`."""
+    from . import _w_kernels as kern
+
+    args = _kernel_args(s, resp, flavour, 0.0)
+    n = s.n
+    names = ("kt", "cosh_eta", "cphi", "sphi", "ux", "uy")
+    o = {k: np.empty(n) for k in names}
+    keep = np.empty(n, np.bool_)
+    kern.prepare(*args[:12], *args[13:17], margin * pt_lo, *(o[k] for k in names), keep)
+    arrays = {k: v[keep] for k, v in o.items()}
+    t = s.truth
+    arrays.update(m=t["m"][keep], q=t["charge"][keep], cos_q=t["cos_q"][keep], zl=s.z_lep[keep])
+    return CompactSample(flavour, id(resp), arrays, s.n_generated, s.sigma)
+
+
+def templates(s: CompactSample, resp, flavour, m4, edges, weight, heavy=True) -> Templates:
     """Light-nu template (m_4 = 0 kinematics, r = 0 angular shape) and, if heavy, the nu_4 template with
-    the phase-space factor (1 - r)^2 (1 + r/2) per event (r = m_4^2/M^2 of that event's W mass)."""
-    key = ("light", flavour, tuple(edges), id(resp))
-    cache = s._tcache.get(key)
-    if cache is None:
-        rec0 = reconstruct(s, resp, flavour, 0.0)
-        w0 = weight * rec0["w_decay"] * rec0["selected"]
-        cache = histogram(rec0["pt"], w0, edges)
-        s._tcache[key] = cache
-    t = Templates(np.asarray(edges), cache[0], cache[1])
+    the phase-space factor (1 - r)^2 (1 + r/2) per event (r = m_4^2/M^2 of that event's W mass).
+    ``s`` is a :class:`CompactSample` from :func:`preselect` with the same response and flavour."""
+    from . import _w_kernels as kern
+
+    if s.flavour != flavour or s.resp_id != id(resp):
+        raise ValueError("templates: the compact sample was preselected for another flavour/response")
+    nb = len(edges) - 1
+    lo, width = float(edges[0]), float(edges[1] - edges[0])
+    lr = resp.lepton(flavour)
+    lres = np.array([0.0 if lr.kind == "calorimeter" else 1.0, lr.a, lr.b, lr.c, lr.eta_max, lr.efficiency])
+    sel = np.array([resp.selection.pt_min, resp.selection.met_min, resp.selection.mt_min, resp.selection.ut_max])
+    a = s.arrays
+
+    def hist(m4_, with_ps):
+        h, h2 = np.zeros(nb), np.zeros(nb)
+        kern.histogram_compact(a["m"], a["kt"], a["cosh_eta"], a["cphi"], a["sphi"], a["ux"], a["uy"], a["q"],
+                               a["cos_q"], a["zl"], weight, float(m4_), lres, sel, wd.PROPOSAL_UNIFORM, with_ps,
+                               lo, width, h, h2)
+        return h, h2
+
+    key = ("light", tuple(edges), id(weight))
+    if key not in s._tcache:
+        s._tcache[key] = hist(0.0, False)
+    light = s._tcache[key]
+    t = Templates(np.asarray(edges), light[0], light[1])
     if heavy:
-        rec = reconstruct(s, resp, flavour, m4)
-        wh = weight * rec["w_decay"] * rec["phase_space"] * rec["selected"]
-        t.heavy, t.heavy_var = histogram(rec["pt"], wh, edges)
+        t.heavy, t.heavy_var = hist(float(m4), True)
     return t
+
+
+def compact_weight(s: CompactSample, resp: col.ColliderResponse, charges=(1, -1)):
+    """Per-event weight (expected events x efficiency per generated event) of a compact sample."""
+    lr = resp.lepton(s.flavour)
+    w = s.sigma * resp.luminosity[s.flavour] * lr.efficiency / s.n_generated
+    return np.where(np.isin(s.arrays["q"], charges), w, 0.0)

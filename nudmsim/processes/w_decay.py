@@ -21,7 +21,10 @@ and E_l ∝ (1 - r):
 
     Gamma(W -> l nu_4) = |U_l4|^2 G_F M_W^3 / (6 sqrt2 pi) (1 - r)^2 (1 + r/2)            (SPEC 4.2)
 
-and the light neutrinos give (1 - |U_l4|^2) times the r = 0 width.
+and the light neutrinos give (1 - |U_l4|^2) times the r = 0 width.  As in the seed (sec. III F), the
+change of the W total width (-|U|^2 Gamma_l (1 - PS), a relative +|U|^2 B(l nu) ~ 0.1 |U|^2 on every
+branching ratio) and the non-unitarity shift of G_F from muon decay are neglected: a nu_4 heavier than the W
+only dilutes the rate by (1 - |U|^2).
 
 W polarisation at leading order: in q qbar' -> W the quark is left-handed and the antiquark right-handed, so
 both W+ (u dbar) and W- (d ubar) carry spin projection -1 along the *quark* direction.  The charged lepton
@@ -162,9 +165,3 @@ def w_four_momentum(m, y, pt, phi_w):
 def p_star(m, m4):
     """Lepton momentum in the W rest frame, (M^2 - m_4^2)/(2M) (0 where m_4 >= M) [MeV]."""
     return np.where(m > m4, (m * m - m4 * m4) / (2.0 * m), 0.0)
-
-
-def total_width_factor(u2, m4, lepton_flavours=1):
-    """Gamma_W(SM) / Gamma_W(with nu_4): the W total width loses |U|^2 Gamma_l (1 - PS(r)) per mixed flavour."""
-    br = width_lnu(0.0) / c.GAMMA_W
-    return 1.0 / (1.0 - lepton_flavours * u2 * br * (1.0 - phase_space_factor((m4 / c.M_W) ** 2)))

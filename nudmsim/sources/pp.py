@@ -173,6 +173,18 @@ class PPSource:
             self._cache[key] = (np.arange(tab.shape[0])[:, None] + cum).ravel()
         return self._cache[key]
 
+    def kernel_tables(self):
+        """Arrays for the numba sampler (index 0: W+, 1: W-): inverse mass CDFs, row norms, row CDFs, tables,
+        inverse p_T CDF, and the W+ fraction."""
+        if "kernel" not in self._cache:
+            inv_m = np.stack([self._fine_mass_grid(ch)[3] for ch in (1, -1)])
+            norms = np.stack([np.trapezoid(self.lumi[ch], self.ys, axis=1) for ch in (1, -1)])
+            flat = np.stack([self._row_cdfs(ch) for ch in (1, -1)])
+            tabs = np.stack([self.lumi[ch] for ch in (1, -1)])
+            sp, sm = self.sigma_lnu(1), self.sigma_lnu(-1)
+            self._cache["kernel"] = (inv_m, norms, flat, tabs, self._pt_cdf()[2], sp / (sp + sm))
+        return self._cache["kernel"]
+
     def _pt_cdf(self):
         if "pt" not in self._cache:
             a, b, cc = self.pt_params

@@ -1,0 +1,242 @@
+"""Numba kernels of the W generator (the fast path of ``_w_sample``): per-event loops over pre-drawn uniforms
+and normals (numpy PCG64 streams, so ``--seed`` reproduces files).  The physics is the one of
+:mod:`nudmsim.sources.pp` (sampling tables), :mod:`nudmsim.processes.w_decay` (proposal density, Collins-Soper
+boost) and :mod:`nudmsim.response.collider` (smearing, recoil, E_T^miss, m_T, selection); tests compare the
+kernels with those numpy functions.  Units: MeV.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+NINV = 1 << 16
+N_UNIFORMS = 11
+
+
+@njit(cache=True, inline="always")
+def _lookup(inv, u):
+    t = u * NINV
+    i = min(int(t), NINV - 1)
+    f = t - i
+    return inv[i] * (1.0 - f) + inv[i + 1] * f
+
+
+@njit(cache=True, inline="always")
+def _search(a, lo, hi, v):
+    """First index j in [lo, hi) with a[j] >= v (hi if none)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, parallel=True)
+def sample_w(u, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif,
+             m, y, pt, phi, q, qdir, cos_q, phi_cs, kE, kx, ky, kz):
+    """Fill the W kinematics and the decay direction of n events from u[:, 0:11] (uniforms).
+
+    inv_m[c], norms[c], flat[c], tabs[c]: tables of charge index c (0: W+, 1: W-), see PPSource."""
+    n = u.shape[0]
+    nm = masses.shape[0]
+    ny = ys.shape[0]
+    nb = ny - 1
+    dy = ys[1] - ys[0]
+    twopi = 2.0 * math.pi
+    for i in prange(n):
+        if mode == 0:
+            ch = 1 if u[i, 0] < p_plus else -1
+        else:
+            ch = mode
+        ci = 0 if ch > 0 else 1
+        mm = _lookup(inv_m[ci], u[i, 1])
+        mi = _search(masses, 0, nm, mm) - 1
+        mi = min(max(mi, 0), nm - 2)
+        t = (mm - masses[mi]) / (masses[mi + 1] - masses[mi])
+        w_hi = t * norms[ci, mi + 1]
+        row = mi + 1 if u[i, 2] * ((1.0 - t) * norms[ci, mi] + w_hi) < w_hi else mi
+        j = _search(flat[ci], row * nb, (row + 1) * nb, row + u[i, 3])
+        k = min(max(j - row * nb, 0), nb - 1)
+        lo_v = tabs[ci, row, k]
+        hi_v = tabs[ci, row, k + 1]
+        slope = hi_v - lo_v
+        f = u[i, 4]
+        if abs(slope) > 1e-12 * (lo_v + hi_v):
+            tt = (math.sqrt(lo_v * lo_v + slope * (lo_v + hi_v) * f) - lo_v) / slope
+        else:
+            tt = f
+        tt = min(max(tt, 0.0), 1.0)
+        yy = ys[k] + tt * dy
+        qd = 1 if u[i, 5] < 0.5 else -1
+        yy *= qd
+        ptw = _lookup(inv_pt, u[i, 6])
+        ph = twopi * u[i, 7]
+        # decay direction: proposal = (1 - f) light-nu density + f uniform
+        s = -1.0 if ch > 0 else 1.0
+        if u[i, 8] < f_unif:
+            cq = 2.0 * u[i, 9] - 1.0
+        else:
+            cq = s * (2.0 * u[i, 9] ** (1.0 / 3.0) - 1.0)
+        pcs = twopi * u[i, 10]
+        # Collins-Soper frame -> lab (see w_decay.lepton_direction_lab)
+        sq = math.sqrt(max(1.0 - cq * cq, 0.0))
+        nz = qd * cq
+        nx = sq * math.cos(pcs)
+        nyy = sq * math.sin(pcs)
+        mt = math.sqrt(mm * mm + ptw * ptw)
+        g = mt / mm
+        gb = ptw / mm
+        e1 = g + gb * nx
+        x1 = gb + g * nx
+        cph = math.cos(ph)
+        sph = math.sin(ph)
+        chy = math.cosh(yy)
+        shy = math.sinh(yy)
+        m[i] = mm
+        y[i] = yy
+        pt[i] = ptw
+        phi[i] = ph
+        q[i] = ch
+        qdir[i] = qd
+        cos_q[i] = cq
+        phi_cs[i] = pcs
+        kE[i] = e1 * chy + nz * shy
+        kx[i] = x1 * cph - nyy * sph
+        ky[i] = x1 * sph + nyy * cph
+        kz[i] = e1 * shy + nz * chy
+
+
+@njit(cache=True, inline="always")
+def _event(i, m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif):
+    """Reconstruct one event; returns (pt_true, pt_reco, met, mt, ut, selected, w_decay, phase_space)."""
+    mm = m[i]
+    kt = math.hypot(kx[i], ky[i])
+    eta = math.asinh(kz[i] / kt)
+    if mm > m4:
+        ps = (mm * mm - m4 * m4) / (2.0 * mm)
+        r = (m4 / mm) ** 2
+    else:
+        ps = 0.0
+        r = 1.0
+    pt = ps * kt
+    # angular density / proposal
+    s = -1.0 if q[i] > 0 else 1.0
+    c = cos_q[i]
+    f0 = (1.0 + s * c) ** 2 / (8.0 / 3.0)
+    fr = ((1.0 + s * c) ** 2 + r * (1.0 - c * c)) / (8.0 / 3.0 * (1.0 + 0.5 * r))
+    wdec = fr / ((1.0 - f_unif) * f0 + 0.5 * f_unif) if r < 1.0 else 0.0
+    phs = (1.0 - r) ** 2 * (1.0 + 0.5 * r) if r < 1.0 else 0.0
+    # lepton resolution: lres = (kind, a, b, c, eta_max, efficiency)
+    if lres[0] == 0.0:  # calorimeter
+        e = max(pt * math.cosh(eta) / 1000.0, 1e-6)
+        sr = math.sqrt(lres[1] * lres[1] / e + (lres[2] / e) ** 2 + lres[3] * lres[3])
+    else:
+        sr = math.sqrt(lres[1] * lres[1] + (lres[2] * pt / 1000.0) ** 2)
+    ptr = max(pt * (1.0 + sr * zl[i]), 0.0)
+    wpx = ptw[i] * math.cos(phi[i])
+    wpy = ptw[i] * math.sin(phi[i])
+    sg = math.sqrt(rec[0] * rec[0] + (rec[1] * ptw[i]) ** 2)
+    ux = -wpx + sg * zx[i]
+    uy = -wpy + sg * zy[i]
+    lpx = ptr * kx[i] / kt
+    lpy = ptr * ky[i] / kt
+    mx = -(lpx + ux)
+    my = -(lpy + uy)
+    met = math.hypot(mx, my)
+    mt = math.sqrt(max(2.0 * (ptr * met - (lpx * mx + lpy * my)), 0.0))
+    ut = math.hypot(ux, uy)
+    ae = abs(eta)
+    acc = ae < lres[4]
+    for gi in range(gaps.shape[0]):
+        if ae >= gaps[gi, 0] and ae < gaps[gi, 1]:
+            acc = False
+    ok = acc and ptr > sel[0] and met > sel[1] and mt > sel[2] and ut < sel[3] and r < 1.0
+    return pt, ptr, met, mt, ut, ok, wdec, phs
+
+
+@njit(cache=True, parallel=True)
+def reconstruct(m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif,
+                o_pt, o_ptr, o_met, o_mt, o_ut, o_sel, o_wdec, o_ps):
+    for i in prange(m.shape[0]):
+        a = _event(i, m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif)
+        o_pt[i], o_ptr[i], o_met[i], o_mt[i], o_ut[i], o_sel[i], o_wdec[i], o_ps[i] = a
+
+
+@njit(cache=True, parallel=True)
+def prepare(m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, lres, gaps, rec, sel, pt_keep,
+            o_kt, o_cosh, o_cphi, o_sphi, o_ux, o_uy, o_keep):
+    """m_4-independent per-event quantities for the template kernel, and the preselection: lepton in the
+    |eta| acceptance, recoil u_T below the cut, and light-nu reconstructed p_T above ``pt_keep`` (the lepton
+    p_T only decreases with m_4 at fixed detector fluctuation)."""
+    for i in prange(m.shape[0]):
+        kt = math.hypot(kx[i], ky[i])
+        eta = math.asinh(kz[i] / kt)
+        o_kt[i] = kt
+        o_cosh[i] = math.cosh(eta)
+        o_cphi[i] = kx[i] / kt
+        o_sphi[i] = ky[i] / kt
+        wpx = ptw[i] * math.cos(phi[i])
+        wpy = ptw[i] * math.sin(phi[i])
+        sg = math.sqrt(rec[0] * rec[0] + (rec[1] * ptw[i]) ** 2)
+        o_ux[i] = -wpx + sg * zx[i]
+        o_uy[i] = -wpy + sg * zy[i]
+        ae = abs(eta)
+        acc = ae < lres[4]
+        for gi in range(gaps.shape[0]):
+            if ae >= gaps[gi, 0] and ae < gaps[gi, 1]:
+                acc = False
+        pt0 = 0.5 * m[i] * kt
+        if lres[0] == 0.0:
+            e = max(pt0 * o_cosh[i] / 1000.0, 1e-6)
+            sr = math.sqrt(lres[1] * lres[1] / e + (lres[2] / e) ** 2 + lres[3] * lres[3])
+        else:
+            sr = math.sqrt(lres[1] * lres[1] + (lres[2] * pt0 / 1000.0) ** 2)
+        ptr = pt0 * (1.0 + sr * zl[i])
+        o_keep[i] = acc and math.hypot(o_ux[i], o_uy[i]) < sel[3] and ptr > pt_keep
+
+
+@njit(cache=True)
+def histogram_compact(m, kt, cosh_eta, cphi, sphi, ux, uy, q, cos_q, zl, weight, m4, lres, sel, f_unif,
+                      with_ps, lo, width, h, h2):
+    """Template kernel on preselected events (acceptance and u_T cut already applied)."""
+    nb = h.shape[0]
+    inv83 = 3.0 / 8.0
+    for i in range(m.shape[0]):
+        mm = m[i]
+        if mm <= m4 or weight[i] == 0.0:
+            continue
+        r = (m4 / mm) ** 2
+        pt = (mm * mm - m4 * m4) / (2.0 * mm) * kt[i]
+        if lres[0] == 0.0:
+            e = max(pt * cosh_eta[i] / 1000.0, 1e-6)
+            sr = math.sqrt(lres[1] * lres[1] / e + (lres[2] / e) ** 2 + lres[3] * lres[3])
+        else:
+            sr = math.sqrt(lres[1] * lres[1] + (lres[2] * pt / 1000.0) ** 2)
+        ptr = pt * (1.0 + sr * zl[i])
+        b = int(math.floor((ptr - lo) / width))
+        if b < 0 or b >= nb or ptr <= sel[0]:
+            continue
+        lpx = ptr * cphi[i]
+        lpy = ptr * sphi[i]
+        mx = -(lpx + ux[i])
+        my = -(lpy + uy[i])
+        met = math.sqrt(mx * mx + my * my)
+        if met <= sel[1]:
+            continue
+        mt2 = 2.0 * (ptr * met - (lpx * mx + lpy * my))
+        if mt2 <= sel[2] * sel[2]:
+            continue
+        s = -1.0 if q[i] > 0 else 1.0
+        c = cos_q[i]
+        a2 = (1.0 + s * c) ** 2
+        f0 = a2 * inv83
+        fr = (a2 + r * (1.0 - c * c)) * inv83 / (1.0 + 0.5 * r)
+        w = weight[i] * fr / ((1.0 - f_unif) * f0 + 0.5 * f_unif)
+        if with_ps:
+            w *= (1.0 - r) ** 2 * (1.0 + 0.5 * r)
+        h[b] += w
+        h2[b] += w * w
