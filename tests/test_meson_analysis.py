@@ -80,3 +80,12 @@ def test_profile_limit_agrees_with_nudmsim_stats():
     ours, bands = ml.asimov_limit(sig, edges, a, p0, k, True)
     assert ours == pytest.approx(theirs.median, rel=0.03)
     assert bands["+1"] == pytest.approx(theirs.bands["+1"], rel=0.05)
+
+
+def test_y_limit_independent_of_yL_off_shell():
+    """Off-shell nu4 (m4 = 500 MeV > m_K): rate ~ y_L^2 |U|^2 exactly, so the Y_mu limit does not depend on y_L."""
+    card = cards.load_detector("e949")
+    bkg = ml.background_params(card)
+    a = ml._limit_point_3body((str(card.path), 50.0, 3.0, 500.0, 1.0, bkg))[0]
+    b = ml._limit_point_3body((str(card.path), 50.0, 3.0, 500.0, 4 * math.pi, bkg))[0]
+    assert a == pytest.approx(b, rel=0.02)

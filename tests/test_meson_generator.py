@@ -23,9 +23,12 @@ def test_four_momentum_conservation(frac, r, m4, lepton, p_beam, seed):
     m_chi = frac * (M - ml) / (1 + r)
     model = NeutrinoPortal(m_chi, r * m_chi, m4, 1.0, U_mu4=0.05, U_e4=0.05)
     rng = np.random.default_rng(seed)
-    vecs = mb.three_body_rest(model, "K", lepton, 500, rng)
-    p_meson = np.full(500, p_beam)
-    lab = mb.to_lab(vecs, M, p_meson)
+    p_meson = p_beam * (1 + 0.01 * rng.standard_normal(500))
+    lab, p_star = mb.three_body_lab(model, "K", lepton, 500, rng, p_meson)     # fused numba boost
+    lab2 = mb.to_lab(mb.three_body_rest(model, "K", lepton, 500, rng), M, p_meson)   # numpy boost
+    assert np.all(p_star <= float(md.two_body_momentum(M, ml, model.m_chi + model.m_phi)) + 1e-9)
+    tot2 = [sum(v[i] for v in lab2) for i in range(4)]
+    assert np.allclose(tot2[3], p_meson, atol=1e-9 * max(p_beam, M))
     e_k = np.sqrt(p_meson**2 + M * M)
     tot = [sum(v[i] for v in lab) for i in range(4)]
     scale = max(e_k[0], M)

@@ -370,7 +370,8 @@ def limit_3body(req):
                       title=f"K+ -> mu+ chi phi, {card.name} {kind_txt}, m_phi = {r:g} m_chi, {m4txt}, "
                             f"y_L = {y_L:.3g}",
                       provenance="no public E949 spectrum: Asimov median of the calibrated card "
-                                 f"(observed column NaN); nudmsim meson-3body; card {card.name} sha256 {card.sha256[:12]}; "
+                                 f"(observed column NaN); nudmsim meson-3body; card {card.name} "
+                                 f"sha256 {card.sha256[:12]}; "
                                  "E949 background calibrated on the two-body limit; Asimov CLs",
                       reference=(masses, y_th, "<sigma v> = 1 pb (thermal target)"))
 

@@ -352,7 +352,7 @@ register_analysis(AnalysisEntry(
 register_analysis(AnalysisEntry(
     name="xenon1t-x2nu", summary="XENON1T 2018 90% CL on sigma_NC vs m_X for X + N -> nu + N (--ratio r)",
     default_detector="xenon1t_2018", limit=_limit("xenon1t_x2nu"),
-    limit_options={"asymptotic": "1 = chi2 threshold", "y_X": "reference y_X (result is independent)"}))
+    limit_options={"asymptotic": "1 = chi2 threshold 2.706 instead of the release's toy-MC threshold"}))
 register_analysis(AnalysisEntry(
     name="borexino-x2nu", summary="Borexino 90% CL on sigma_NC vs m_X (proton + carbon recoils, --ratio r)",
     default_detector="borexino", limit=_limit("borexino_x2nu"),

@@ -79,17 +79,20 @@ def _check_meson(src, meson, card):
                              f"meson = {meson}+ needs a {meson}+ source card")
 
 
-def _events(card, src, resp, meson, visible, invisibles, m_vis, br, n, rng, pid, windows_key=None):
-    """Boost rest-frame decays to the lab, apply the response, build the weighted event record."""
+def _events(card, src, resp, meson, visible, invisibles, m_vis, br, n, rng, pid, windows_key=None,
+            lab=None, p_meson=None, p_star_true=None):
+    """Boost rest-frame decays to the lab (unless ``lab`` is given), apply the response, build the
+    weighted event record."""
     from ..generate import make_events
     from ..processes import meson_decays as md
     from ..sources import meson_beams as mb
 
     M = md.meson_mass(meson)
-    p_meson = mb.meson_momenta(src, n, rng)
-    e_vis, px, py, pz = visible
-    p_star_true = np.sqrt(px * px + py * py + pz * pz)
-    lab = mb.to_lab([visible, *invisibles], M, p_meson)
+    if lab is None:
+        p_meson = mb.meson_momenta(src, n, rng)
+        e_vis, px, py, pz = visible
+        p_star_true = np.sqrt(px * px + py * py + pz * pz)
+        lab = mb.to_lab([visible, *invisibles], M, p_meson)
     p_lab_reco, p_star_reco = resp.reconstruct(lab[0], m_vis, p_meson, M, rng)
     if windows_key and card.has(windows_key):
         win = card.array(windows_key, ndim=2)
@@ -124,9 +127,10 @@ def generate_3body(params, card, n, rng):
     src, resp = _source_and_response(card)
     _check_meson(src, meson, card)
     br = md.br_three_body(model, meson, lepton)
-    p_l, p_chi, p_phi = mb.three_body_rest(model, meson, lepton, n, rng)
-    return _events(card, src, resp, meson, p_l, [p_chi, p_phi], md.LEPTONS[lepton], br, n, rng,
-                   PROCESS_IDS["meson-3body"])
+    p_meson = mb.meson_momenta(src, n, rng)
+    lab, p_star = mb.three_body_lab(model, meson, lepton, n, rng, p_meson)
+    return _events(card, src, resp, meson, None, [None, None], md.LEPTONS[lepton], br, n, rng,
+                   PROCESS_IDS["meson-3body"], lab=list(lab), p_meson=p_meson, p_star_true=p_star)
 
 
 def generate_2body(params, card, n, rng):

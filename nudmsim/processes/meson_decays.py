@@ -130,6 +130,14 @@ def s_range(meson: str, lepton: str, m_chi: float, m_phi: float) -> tuple[float,
     return (m_chi + m_phi) ** 2, (m - ml) ** 2
 
 
+def propagator_width(model: NeutrinoPortal, meson: str, lepton: str) -> float:
+    """Width used in the nu4 propagator: Gamma_4 when the pole lies inside the Dalitz range
+    ((m_chi + m_phi)^2 < m4^2 < (m_M - m_l)^2), else 0.  Far off shell a fixed width is a higher-order
+    artefact, and with y_L ~ 4 pi it would be comparable to m4 and distort the off-shell rate."""
+    s_lo, s_hi = s_range(meson, lepton, model.m_chi, model.m_phi)
+    return model.width_nu4() if s_lo < model.m4**2 < s_hi else 0.0
+
+
 def prop_sq(s, m4: float, gamma4: float):
     """|D(s)|^2 = |1/(s - m4^2 + i m4 Gamma4) - 1/s|^2 (light minus heavy propagator, from unitarity)."""
     s = np.asarray(s, float)
@@ -151,7 +159,8 @@ def msq_three_body(model: NeutrinoPortal, meson: str, lepton: str, s, t):
     M, ml = meson_mass(meson), _lepton(lepton)
     pchi_pl = 0.5 * (np.asarray(t, float) - model.m_chi**2 - ml**2)
     k = coupling_C2(meson) * model.y_L**2 * model.UN4_sq * model.U2(lepton)
-    return k * prop_sq(s, model.m4, model.width_nu4()) * msq_reduced(s, pchi_pl, M, ml, model.m_chi, model.m_phi)
+    g4 = propagator_width(model, meson, lepton)
+    return k * prop_sq(s, model.m4, g4) * msq_reduced(s, pchi_pl, M, ml, model.m_chi, model.m_phi)
 
 
 def dgamma_ds(model: NeutrinoPortal, meson: str, lepton: str, s):
@@ -165,7 +174,7 @@ def dgamma_ds(model: NeutrinoPortal, meson: str, lepton: str, s):
     avg = (s + mc * mc - mp * mp) * (M * M - s - ml * ml) / (4.0 * s)
     dt = lam_q * lam_l / s
     k = coupling_C2(meson) * model.y_L**2 * model.UN4_sq * model.U2(lepton)
-    val = k * prop_sq(s, model.m4, model.width_nu4()) * msq_reduced(s, avg, M, ml, mc, mp) * dt
+    val = k * prop_sq(s, model.m4, propagator_width(model, meson, lepton)) * msq_reduced(s, avg, M, ml, mc, mp) * dt
     return val / (256.0 * math.pi**3 * M**3)
 
 
@@ -213,7 +222,7 @@ def width_three_body(model: NeutrinoPortal, meson: str, lepton: str) -> float:
     check_three_body(meson, lepton, model.m_chi, model.m_phi)
     s_lo, s_hi = s_range(meson, lepton, model.m_chi, model.m_phi)
     return _s_integral(lambda s: float(dgamma_ds(model, meson, lepton, s)), s_lo, s_hi,
-                       model.m4, model.width_nu4())
+                       model.m4, propagator_width(model, meson, lepton))
 
 
 def br_three_body(model: NeutrinoPortal, meson: str, lepton: str) -> float:
@@ -230,7 +239,7 @@ def dalitz_width(model: NeutrinoPortal, meson: str, lepton: str, n_s=400, n_t=64
     s_lo, s_hi = s_range(meson, lepton, mc, mp)
     xs, ws = np.polynomial.legendre.leggauss(n_s)
     xt, wt = np.polynomial.legendre.leggauss(n_t)
-    m4, g4 = model.m4, model.width_nu4()
+    m4, g4 = model.m4, propagator_width(model, meson, lepton)
     if s_lo < m4 * m4 < s_hi and g4 > 0:
         a = m4 * g4
         u_lo, u_hi = math.atan((s_lo - m4 * m4) / a), math.atan((s_hi - m4 * m4) / a)
@@ -295,7 +304,7 @@ def _cdf_table(model_key, meson, lepton, n=4096):
     """Tabulated inverse CDF of dGamma/ds for sampling (cached per model point)."""
     model = NeutrinoPortal(*model_key, require_stable=False)
     s_lo, s_hi = s_range(meson, lepton, model.m_chi, model.m_phi)
-    m4, g4 = model.m4, model.width_nu4()
+    m4, g4 = model.m4, propagator_width(model, meson, lepton)
     if s_lo < m4 * m4 < s_hi and g4 > 0:
         a = m4 * g4
         u = np.linspace(math.atan((s_lo - m4 * m4) / a), math.atan((s_hi - m4 * m4) / a), n)

@@ -93,16 +93,36 @@ def recoil_range(m_X, m_N, v):
     return e_c - d, e_c + d
 
 
-def v_min(e_recoil, m_X, m_N, iterations: int = 3):
-    """Smallest lab speed (units of c) that can produce recoil E_R: solves |E_R - E_c(v)| = Delta(v)."""
+def v_min(e_recoil, m_X, m_N, iterations: int = 2):
+    """Smallest lab speed (units of c) that can produce recoil E_R: solves |E_R - E_c(v)| = Delta(v).
+
+    v = F(v) = |E_R - E_c(v)| / (Delta(v)/v) is a contraction (E_c - E_c(0) = O(v^2)); two fixed-point steps
+    followed by secant steps on v - F(v) converge to ~1e-12 even for light targets (m_X << m_N = m_p)."""
     E = np.asarray(e_recoil, dtype=float)
-    v = np.zeros_like(E)
-    # Delta(v)/v is smooth; E_c(v) - E_c(0) = O(v^2): fixed point converges in 2-3 steps
+
+    mx2, two_mxmn = m_X * m_X, 2.0 * m_X * m_N
+
+    def F(v):
+        # E_c(v) and Delta(v)/v = gamma m_X^2 (m_X + 2 gamma m_N) / (2 s) (kinematics() without the rest)
+        v2 = v * v
+        g2 = 1.0 / (1.0 - v2)
+        g = np.sqrt(g2)
+        s = mx2 + m_N * m_N + g * two_mxmn
+        e_c = mx2 * (2.0 * g * m_X + (2.0 + 4.0 * g2 * v2) * m_N) / (4.0 * s)
+        d_over_v = g * mx2 * (m_X + 2.0 * g * m_N) / (2.0 * s)
+        return np.minimum(np.abs(E - e_c) / d_over_v, 0.5)  # beyond ~0.01 c nothing in the halo contributes
+
+    va = F(np.zeros_like(E))
+    vb = F(va)
+    ha = va - vb
     for _ in range(iterations):
-        vv = np.maximum(v, 1e-9)
-        _, _, _, e_c, d = kinematics(m_X, m_N, vv)
-        v = np.minimum(np.abs(E - e_c) / (d / vv), 0.5)  # beyond ~0.01 c nothing in the halo contributes
-    return v
+        fb = F(vb)
+        hb = vb - fb
+        den = hb - ha
+        safe = np.abs(den) > 1e-300
+        vn = np.where(safe, vb - hb * (vb - va) / np.where(safe, den, 1.0), fb)
+        va, ha, vb = vb, hb, np.clip(vn, 0.0, 0.5)
+    return vb
 
 
 # ------------------------------------------------------------------------------------------------

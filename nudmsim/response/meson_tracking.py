@@ -61,9 +61,9 @@ class TrackingResponse:
         meson rest frame [MeV].  ``p_daughter`` is the lab four-vector tuple, ``p_meson_lab`` the
         meson momenta along z."""
         e, px, py, pz = p_daughter
-        p = np.sqrt(px * px + py * py + pz * pz)
-        n = len(p)
+        n = len(px)
         if not self.in_flight:
+            p = np.sqrt(px * px + py * py + pz * pz)
             pr = p * (1.0 + self.res_rel * rng.standard_normal(n))
             return pr, pr
         z = rng.standard_normal((6, n))

@@ -27,7 +27,7 @@ from ..models.neutrino_portal import NeutrinoPortal
 from ..processes import meson_decays as md
 
 
-CHUNK = 1 << 16
+CHUNK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -83,24 +83,43 @@ def _linear_cos(k, u):
 
 def three_body_rest(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng):
     """M+ -> l+ chi phi at rest, distributed exactly as |M|^2.  Returns (p_l, p_chi, p_phi)."""
+    vecs, _ = three_body_lab(model, meson, lepton, n, rng, None)
+    return vecs
+
+
+def three_body_lab(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng, p_meson=None):
+    """M+ -> l+ chi phi for mesons with lab momenta ``p_meson`` along z (None or all zero = at rest).
+
+    Returns ((p_l, p_chi, p_phi) lab four-vectors, |p_l| in the meson rest frame).  One fused numba pass:
+    sampling from |M|^2, rest-frame kinematics and the boost."""
     md.check_three_body(meson, lepton, model.m_chi, model.m_phi)
     M, ml = md.meson_mass(meson), md.LEPTONS[lepton]
     mc, mp = model.m_chi, model.m_phi
     table = md.inverse_cdf_table(model, meson, lepton)
     out = np.empty((12, n))
+    pstar = np.empty(n)
+    boost = p_meson is not None and bool(np.any(p_meson))
+    if boost:
+        gb = np.ascontiguousarray(p_meson, dtype=float) / M
+        gam = np.sqrt(1.0 + gb * gb)
+    else:
+        gb = gam = np.zeros(1)
     for a in range(0, n, CHUNK):             # chunks keep the uniforms in cache
         b = min(a + CHUNK, n)
-        _three_body_kernel(table, rng.random((5, b - a)), M, ml, mc, mp, out[:, a:b])
-    return (out[0], out[1], out[2], out[3]), (out[4], out[5], out[6], out[7]), (out[8], out[9], out[10], out[11])
+        _three_body_kernel(table, rng.random((5, b - a)), M, ml, mc, mp, boost,
+                           gam[a:b] if boost else gam, gb[a:b] if boost else gb, out[:, a:b], pstar[a:b])
+    vecs = (out[0], out[1], out[2], out[3]), (out[4], out[5], out[6], out[7]), (out[8], out[9], out[10], out[11])
+    return vecs, pstar
 
 
 _prange = range
 
 
-def _three_body_kernel_py(table, u, M, ml, mc, mp, out):  # pragma: no cover - compiled by numba
+def _three_body_kernel_py(table, u, M, ml, mc, mp, boost, gam_a, gb_a, out, pstar):  # pragma: no cover
     """One pass per event (numba): lepton isotropic in the meson frame, chi at angle theta* to the
     lepton axis in the chi-phi frame with density linear in cos(theta*) (|M|^2 is linear in p_chi.p_l),
-    boost back.  u[0]: s by inverse-CDF table lookup; u[1..4]: cos(theta*), psi, cos(theta_l), phi_l."""
+    boost back to the meson frame, then (if ``boost``) along z to the lab.
+    u[0]: s by inverse-CDF table lookup; u[1..4]: cos(theta*), psi, cos(theta_l), phi_l."""
     n = u.shape[1]
     nt = table.shape[0] - 1
     s_lo = (mc + mp) ** 2 * (1 + 1e-12)
@@ -145,9 +164,16 @@ def _three_body_kernel_py(table, u, M, ml, mc, mp, out):  # pragma: no cover - c
         cy = pt1 * e1y + pt2 * e2y + ppar_k * ny
         cz = pt1 * e1z + ppar_k * nz
         lx, ly, lz = pl * nx, pl * ny, pl * nz
+        pstar[i] = pl
+        ep, pzp = eq - ec_k, -lz - cz
+        if boost:
+            g, gb = gam_a[i], gb_a[i]
+            el, lz = g * el + gb * lz, g * lz + gb * el
+            ec_k, cz = g * ec_k + gb * cz, g * cz + gb * ec_k
+            ep, pzp = g * ep + gb * pzp, g * pzp + gb * ep
         out[0, i], out[1, i], out[2, i], out[3, i] = el, lx, ly, lz
         out[4, i], out[5, i], out[6, i], out[7, i] = ec_k, cx, cy, cz
-        out[8, i], out[9, i], out[10, i], out[11, i] = eq - ec_k, -lx - cx, -ly - cy, -lz - cz
+        out[8, i], out[9, i], out[10, i], out[11, i] = ep, -lx - cx, -ly - cy, pzp
 
 
 try:
