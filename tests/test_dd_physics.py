@@ -60,6 +60,19 @@ def test_final_state_conserves_four_momentum(m_X, A, v, cos_t, phi):
     assert lo * (1 - 1e-12) <= e_r[0] <= hi * (1 + 1e-12)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.floats(2.0, 400.0), st.sampled_from([1.0, 12.0, 131.0]), st.floats(0.02, 0.98))
+def test_v_min_inverts_the_recoil_box(m_X, A, frac):
+    m_N = A * c.AMU
+    v_max = 2.6e-3
+    lo, hi = X.recoil_range(m_X, m_N, v_max)
+    E = lo + frac * (hi - lo)
+    v = X.v_min(np.array([E]), m_X, m_N)[0]
+    _, _, _, e_c, d = X.kinematics(m_X, m_N, v)
+    assert abs(E - e_c) == pytest.approx(d, rel=1e-8, abs=1e-12 * e_c)
+    assert v <= v_max * (1 + 1e-9)
+
+
 def test_recoil_at_rest_formulas():
     for m_X in (1.0, 50.0, 300.0):
         pf = X.p_final_at_rest(m_X, XE.mass)
