@@ -171,3 +171,18 @@ def test_michel_sampling_is_exact_inverse_cdf():
         c0 = sns.michel_cdf(f, e_min[s])
         v = (sns.michel_cdf(f, ev["E_nu_MeV"].to_numpy()[s]) - c0) / (1 - c0)
         assert kstest(v, "uniform").pvalue > 1e-3
+
+
+def test_same_events_for_any_thread_count():
+    import numba
+
+    n0 = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        a = co.generate_events("cevns", {}, CARD, 20_000, make_rng(99)).events
+        numba.set_num_threads(n0)
+        b = co.generate_events("cevns", {}, CARD, 20_000, make_rng(99)).events
+    finally:
+        numba.set_num_threads(n0)
+    for k in a.fields:
+        assert np.array_equal(a[k].to_numpy(), b[k].to_numpy()), k
