@@ -81,12 +81,14 @@ def test_limit_cli_writes_csv_and_png(tmp_path):
     (["predict", "x-to-nu", "-d", "nope"], "unknown detector 'nope'"),
     (["predict", "wimp-si", "-d", "borexino"], "cannot be used for wimp-si"),
     (["predict", "wimp-si", "--set", "sigma_n=-1"], "sigma_n"),
+    (["generate", "x-to-nu", "--set", "y_q=0"], "zero rate"),
     (["limit", "xenon1t-x2nu", "--masses", "1,2", "--scheduler", "sync"], "blind"),
     (["limit", "xenon1t-x2nu", "--ratio", "-3", "--scheduler", "sync"], "ratio"),
     (["limit", "borexino-x2nu", "--option", "quenching=xyz", "--scheduler", "sync"], "quenching"),
 ])
 def test_bad_input_one_line_exit_2(args, msg, tmp_path):
-    r = _run(*args, *(["-o", str(tmp_path / "l.csv"), "--quiet"] if args[0] == "limit" else []))
+    extra = {"limit": ["-o", str(tmp_path / "l.csv"), "--quiet"], "generate": ["-o", str(tmp_path / "g.root")]}
+    r = _run(*args, *extra.get(args[0], []))
     assert r.returncode == 2, r.stderr
     assert msg in r.stderr and "Traceback" not in r.stderr and r.stderr.strip().count("\n") == 0
     assert not any(tmp_path.iterdir())  # nothing written

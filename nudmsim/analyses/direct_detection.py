@@ -113,6 +113,9 @@ def x2nu_detected_fraction(params: dict, det, rates=None, n_nodes: int = 33) -> 
 def check_not_blind(params: dict, det, rates=None) -> list[dict]:
     """Raise a clear error when every target's recoil line lies where the detector sees nothing."""
     rates = rates or x2nu_rates(params, det)
+    if not sum(r["rate_per_kg"] for r in rates) > 0:
+        raise ParameterError(f"x-to-nu: y_X = {params['y_X']:g}, y_q = {params['y_q']:g} give a zero rate "
+                             "(set both couplings > 0, e.g. --set y_X=0.01 --set y_q=3e-9)")
     frac = x2nu_detected_fraction(params, det, rates)
     if max(frac) <= 0.0:
         lines = ", ".join(f"{r['target'].label}: E_R = {r['E0'] / c.keV:.3g} keV" for r in rates[:3])
