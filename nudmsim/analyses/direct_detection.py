@@ -184,7 +184,9 @@ def predict_x2nu(params: dict, card) -> dict:
     }
     if det_tot <= 0:
         out["note"] = (det.blind_message(f"m_X = {params['m_X']:g} MeV"), "")
-    for i, x in enumerate(rates[:3]):
+    order = sorted(range(len(rates)), key=lambda k: -rates[k]["rate_per_kg"] * max(frac[k], 1e-30))
+    for i in order[:3]:  # the three targets that give most detected events
+        x = rates[i]
         t = x["target"]
         lab = t.label
         out[f"{lab}: recoil line E_0"] = (x["E0"] / c.keV, "keV")
