@@ -404,11 +404,13 @@ def yq_bound(m_phi=None):
 def limit_kpiphi(req):
     from ..stats.curves import LimitCurve
 
-    m, y = yq_bound()
-    if req.masses is not None:
-        y = yq_bound(req.masses)
-        m = req.masses
-    x = np.where(m > 0, m, 0.5)   # log axis
+    md_, yd = yq_bound()
+    m = req.masses if req.masses is not None else np.concatenate([[1.0], np.arange(5.0, 256.0, 5.0)])
+    y = np.interp(m, md_, yd, left=np.nan, right=np.nan)
+    # no interpolation across the K+ -> pi+ pi0 gap of the E949 signal regions (~125-150 MeV)
+    j = np.clip(np.searchsorted(md_, m), 1, len(md_) - 1)
+    y = np.where((md_[j] - md_[j - 1] > 10.0) & (m > md_[j - 1]) & (m < md_[j]), np.nan, y)
+    x = m
     return LimitCurve(x=x, observed=y, x_label="m_phi", y_label="y_q", x_unit="MeV", y_unit="",
                       title="K+ -> pi+ phi (phi invisible): 90% CL on y_q from E949 B(K+ -> pi+ X)",
                       provenance="E949 PRD 79, 092004 (2009) B(K+->pi+X) digitised (ALPaca); amplitude: top-W "
