@@ -268,6 +268,17 @@ def _plot_calibration(path, m_grid, lim):
     for src, (m, u) in digitised_e949().items():
         ax.plot(m, u, ".", ms=3, label=f"E949 digitised ({src})")
     ax.plot(m_grid, lim, "k-", lw=2, label="nudmsim calibrated card (expected)")
+    from ..paths import data_file
+
+    for name, label in (("na62_curve", "NA62 2021"), ("kek_curve", "KEK E089"), ("pienu_he_curve", "PIENU")):
+        f = data_file("hnl_limits", "curves", "Umu4", f"{name}.csv")
+        if f.is_file():          # other published |U_mu4|^2 limits (HNLimits collection), for context
+            cols = read_csv(f)
+            x, y = _floats(cols[list(cols)[0]]), _floats(cols[list(cols)[1]])
+            sel = (x > 150) & (x < 400)
+            ax.plot(x[sel], y[sel], "-", color="0.6", lw=1)
+            if sel.any():
+                ax.annotate(label, (x[sel][-1], y[sel][-1]), fontsize=6, color="0.4")
     ax.set_yscale("log")
     ax.set_xlabel("m4 [MeV]")
     ax.set_ylabel("|U_mu4|^2 90% CL")
