@@ -162,8 +162,11 @@ def _card_for_sqrts(card, sqrts):
         raise NudmsimError(f"--option sqrts={sqrts}: give 7TeV or 13TeV") from None
     name = {7.0: "atlas_7tev", 13.0: "atlas_13tev"}.get(val)
     if name is None:
-        if 0 < val * c.TeV <= c.M_W - 15 * c.GAMMA_W:
-            raise ParameterError(f"sqrt(s) = {val:g} TeV is below the W production threshold")
+        if val <= 0:
+            raise NudmsimError(f"--option sqrts={sqrts}: must be > 0")
+        from ..sources.pp import check_sqrts
+
+        check_sqrts(val * c.TeV)
         raise NudmsimError(f"--option sqrts={sqrts}: cards exist for 7TeV and 13TeV (add detectors/atlas_<E>tev.toml "
                            "and fluxes/pp_<E>tev.toml for another energy)")
     return cards.load_detector(name)

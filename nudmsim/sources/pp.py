@@ -246,9 +246,9 @@ def _load_cached(name_or_path: str, sqrts_override: float | None) -> PPSource:
                          f"not {sqrts / c.TeV:g} TeV", "produce a table with tools/make_pp_luminosity.py")
     nw = card.number("w.mass_window_widths", positive=True)
     lo, hi = c.M_W - nw * c.GAMMA_W, c.M_W + nw * c.GAMMA_W
-    if sqrts <= lo:
+    if sqrts <= hi:
         raise ParameterError(f"sqrt(s) = {sqrts / GeV:g} GeV is below the W production threshold "
-                             f"({lo / GeV:.1f} GeV): use sqrt(s) of a few TeV (e.g. 7 or 13 TeV)")
+                             f"(M_W + {nw:g} Gamma_W = {hi / GeV:.1f} GeV): use e.g. 7 or 13 TeV")
     if lo < masses[0] or hi > masses[-1]:
         raise card.error("w.mass_window_widths", f"window {lo / GeV:.1f}-{hi / GeV:.1f} GeV exceeds the "
                          f"luminosity table ({masses[0] / GeV:g}-{masses[-1] / GeV:g} GeV)", "use <= 15")
@@ -266,7 +266,7 @@ def load_pp_source(name_or_path: str = "pp_7tev") -> PPSource:
 
 
 def check_sqrts(sqrts):
-    """Raise ParameterError if sqrt(s) [MeV] cannot produce a W (below M_W - 15 Gamma_W)."""
-    if not np.isfinite(sqrts) or sqrts <= c.M_W - 15 * c.GAMMA_W:
+    """Raise ParameterError if sqrt(s) [MeV] cannot produce the W line shape (below M_W + 15 Gamma_W)."""
+    if not np.isfinite(sqrts) or sqrts <= c.M_W + 15 * c.GAMMA_W:
         raise ParameterError(f"sqrt(s) = {sqrts / GeV:g} GeV is below the W production threshold "
-                             f"(~{(c.M_W - 15 * c.GAMMA_W) / GeV:.0f} GeV); use e.g. 7 TeV or 13 TeV")
+                             f"(~{(c.M_W + 15 * c.GAMMA_W) / GeV:.0f} GeV); use e.g. 7 TeV or 13 TeV")

@@ -32,15 +32,18 @@ def _sample(n, seed, card_name="atlas_7tev", charge=0):
     return ws.generate_sample(src, n, make_rng(seed), charge), src, resp
 
 
-def truth_pt_peak(m4_gev=0.0, n=2_000_000, seed=11, w_pt=False, bin_gev=0.5, lo=10.0, hi=50.0):
+def truth_pt_peak(m4_gev=0.0, n=2_000_000, seed=11, w_pt=False, bin_gev=0.5, lo=10.0, hi=50.0, fixed_mass=False):
     """Position [GeV] (bin centre) of the maximum of the truth lepton-p_T spectrum of the nu_4 component (the
     light-nu spectrum for m4 = 0): decay-shape and phase-space weighted, no detector smearing, no selection.
     ``w_pt=False`` sets the W transverse momentum to 0 (LO kinematics: the Jacobian peak proper; the
-    measured W p_T smears the peak down by ~2 GeV, see docs/w_boson.md)."""
+    measured W p_T smears the peak down by ~2 GeV, see docs/w_boson.md).  ``fixed_mass=True`` puts every W
+    at M_W (zero width): the peak bin then contains the formula's value exactly."""
     from ..processes import w_decay as wd
 
     s, src, resp = _sample(n, seed)
-    t = s.truth
+    t = dict(s.truth)
+    if fixed_mass:
+        t["m"] = np.full(s.n, c.M_W)
     pt_w = t["pt"] if w_pt else np.zeros_like(t["pt"])
     k = wd.lepton_direction_lab(t["m"], t["y"], pt_w, t["phi"], t["qdir"], t["cos_q"], t["phi_cs"])
     r = np.minimum((m4_gev * GeV / t["m"]) ** 2, 1.0)
@@ -96,12 +99,12 @@ def fiducial_2010(s):
     return (np.abs(d["eta"]) < 2.4) & (lpt > 20 * GeV) & (npt > 25 * GeV) & (mt > 40 * GeV)
 
 
-def wpt_chi2(channel="W->mu nu", n=2_000_000, seed=13):
+def wpt_chi2(channel="W->mu nu", n=2_000_000, seed=13, sample=None):
     """(chi^2, ndf) of the generated normalised W p_T spectrum (ATLAS fiducial cuts, 0-300 GeV) vs ATLAS.
     ndf = bins - 1 (normalisation).  The card's parametrisation was fitted to W -> e nu only."""
     from ..processes import w_decay as wd
 
-    s, src, resp = _sample(n, seed)
+    s = sample if sample is not None else _sample(n, seed)[0]
     fid = fiducial_2010(s)
     w = wd.decay_weight(s.truth["cos_q"][fid], 0.0, s.truth["charge"][fid])
     lo, hi, v, e = atlas_wpt_table(channel)
@@ -122,11 +125,12 @@ def sigma_total_w_nb(source="pp_7tev"):
     return src.sigma_lnu(0) / src.k_factor / (wd.width_lnu(0.0) / c.GAMMA_W) / NB
 
 
-def selected_charge_ratio(flavour="mu", n=2_000_000, seed=14):
-    """Selected W+ / W- events (W-mass selection) and the ATLAS candidate ratio (arXiv:1701.07240 / PDG)."""
+def selected_charge_ratio(flavour="mu", n=2_000_000, seed=14, sample=None):
+    """Selected W+ / W- events (W-mass selection), to compare with the ATLAS candidate ratio."""
     from ..analyses import _w_sample as ws
 
-    s, src, resp = _sample(n, seed)
+    resp = _setup()[1]
+    s = sample if sample is not None else _sample(n, seed)[0]
     rec = ws.reconstruct(s, resp, flavour, 0.0)
     w = rec["w_decay"] * rec["selected"]
     q = s.truth["charge"]
