@@ -62,6 +62,17 @@ def test_pot_and_fluence_from_si_units():
     assert src.fluence * 100.0 == pytest.approx(0.08 * n_pot / (4 * math.pi * 1930.0**2), rel=1e-9)  # per cm^2
 
 
+def test_physical_timing_reproduces_released_pdfs():
+    """Pulse (card FWHM, offset) folded with the PDG pi and mu lifetimes vs the released arrival-time PDFs."""
+    card = cards.load_source("sns")
+    tim = sns.load_timing(card, "physical")
+    tab = read_csv_table(data_file("coherent_csi_2017", "csi2018_arrival_time_pdfs.csv"))
+    edges = np.arange(0, 12.01, 0.5)
+    for prompt, col in ((True, "pdf_prompt_nu"), (False, "pdf_delayed_nu")):
+        ref = tab[col] / tab[col].sum()
+        assert tim.bin_probabilities(edges, prompt) == pytest.approx(ref, abs=3e-3)
+
+
 def test_released_timing_and_physical_model():
     card = cards.load_detector("coherent_csi_2017")
     tim = sns.from_detector_card(card).timing
