@@ -91,10 +91,18 @@ def test_mask_drops_bins():
 def test_template_grid_and_asymmetric():
     knots = np.array([0.0, 1.0, 3.0])
     templates = np.array([2 * k + np.arange(3.0) for k in knots])  # linear in the knot value
-    g = TemplateGrid(knots, templates)
-    for x in (0.3, 1.7, 2.9, 4.0):  # includes linear extrapolation
-        np.testing.assert_allclose(g(x), 2 * x + np.arange(3.0))
-    assert np.all(g(-10.0) >= 0)
+    for kind in ("linear", "cubic"):
+        g = TemplateGrid(knots, templates, kind=kind)
+        for x in (0.3, 1.7, 2.9, 4.0):  # includes extrapolation
+            np.testing.assert_allclose(g(x), 2 * x + np.arange(3.0))
+        assert np.all(g(-10.0) >= 0)
+    # the not-a-knot cubic spline reproduces a cubic exactly; linear does not
+    knots = np.array([0.0, 0.5, 1.5, 2.0, 3.0])
+    cubic = lambda x: 5 + x - 2 * x**2 + 0.7 * x**3  # noqa: E731  (positive on [0, 3])
+    g = TemplateGrid(knots, np.array([[cubic(k)] for k in knots]))
+    for x in (0.2, 1.0, 1.9, 2.6):
+        assert g(x)[0] == pytest.approx(cubic(x), rel=1e-12)
+    assert TemplateGrid(knots, np.array([[cubic(k)] for k in knots]), "linear")(1.0)[0] != pytest.approx(cubic(1.0))
     assert asymmetric(1.0, 10.0, 0.5, 0.2) == 10.5 and asymmetric(-2.0, 10.0, 0.5, 0.2) == pytest.approx(9.6)
 
 

@@ -263,27 +263,39 @@ def asymmetric(theta: float, nominal: float, err_hi: float, err_lo: float) -> fl
 class TemplateGrid:
     """Template interpolation along one nuisance (a pyhf 'histosys' with many knots).
 
-    ``knots``: increasing parameter values x_k; ``templates``: array (len(knots), ...) of expected
-    counts at each knot.  ``__call__(x)`` interpolates bin by bin, piecewise linearly between knots, and
-    extrapolates linearly beyond the ends (clipped at 0)."""
+    ``knots``: increasing parameter values x_k; ``templates``: array (len(knots), ...) of expected counts at
+    each knot.  ``__call__(x)`` interpolates bin by bin: ``kind="cubic"`` (default; not-a-knot cubic spline,
+    continuous first and second derivatives, which MIGRAD needs — piecewise-linear interpolation has kinks
+    at the knots that stall it) or ``"linear"``.  Beyond the ends the end pieces are extrapolated; the result
+    is clipped at 0."""
 
-    def __init__(self, knots, templates):
+    def __init__(self, knots, templates, kind: str = "cubic"):
         self.knots = np.asarray(knots, dtype=float)
         self.templates = np.asarray(templates, dtype=float)
         if self.knots.ndim != 1 or len(self.knots) < 2 or np.any(np.diff(self.knots) <= 0):
             raise ValueError("TemplateGrid: knots must be >= 2 increasing values")
         if self.templates.shape[0] != len(self.knots):
             raise ValueError("TemplateGrid: one template per knot")
+        if kind not in ("cubic", "linear"):
+            raise ValueError(f"TemplateGrid: kind '{kind}' (choose cubic or linear)")
+        self.kind = kind if len(self.knots) >= 4 else "linear"
         self._knots = [float(k) for k in self.knots]
-        self._slopes = np.diff(self.templates, axis=0)
+        if self.kind == "cubic":
+            from scipy.interpolate import CubicSpline
+
+            self._c = CubicSpline(self.knots, self.templates, axis=0).c   # (4, n_knots - 1, ...)
+        else:
+            self._slopes = np.diff(self.templates, axis=0) / np.diff(self.knots).reshape(
+                (-1,) + (1,) * (self.templates.ndim - 1))
 
     def __call__(self, x: float) -> np.ndarray:
-        k = min(max(bisect.bisect_left(self._knots, x) - 1, 0), len(self._knots) - 2)
-        x0, x1 = self._knots[k], self._knots[k + 1]
-        w = (x - x0) / (x1 - x0)
-        out = self.templates[k] + w * self._slopes[k]
-        if 0.0 <= w <= 1.0:  # convex combination of non-negative templates
-            return out
+        k = min(max(bisect.bisect_right(self._knots, x) - 1, 0), len(self._knots) - 2)
+        t = x - self._knots[k]
+        if self.kind == "cubic":
+            c = self._c[:, k]
+            out = ((c[0] * t + c[1]) * t + c[2]) * t + c[3]
+        else:
+            out = self.templates[k] + t * self._slopes[k]
         return np.maximum(out, 0.0)
 
 
@@ -418,6 +430,9 @@ def fit(spec: Spec, *, fix: Mapping[str, float] | None = None, init: Mapping[str
         if not m.valid:
             m.strategy = 2
             m.simplex().migrad()
+        if not m.valid:  # last resort: 10x looser EDM goal (still 10x tighter than iminuit's default)
+            m.tol = 10 * tol
+            m.migrad()
         if hesse and m.valid:
             m.hesse()
         status = "valid" if m.valid else _why_invalid(m)
