@@ -103,6 +103,17 @@ def _ff_params(st):
     return 2, r0 * A ** (1.0 / 3.0) * fm, np.full(len(A), ak * fm)
 
 
+def _quench_params(q):
+    """(model code, parameter array) of a quenching object for the fused kernel; code -1 = not supported."""
+    from ..response.quenching import ConstantQuenching, PolynomialQuenching
+
+    if isinstance(q, ConstantQuenching):
+        return 0, np.array([q.value])
+    if isinstance(q, PolynomialQuenching):
+        return 1, np.array([len(q.coefficients), *q.range_keV, *q.coefficients])
+    return -1, np.zeros(1)
+
+
 def _iso_coef(process, params, st):
     """Per-isotope prefactor of dsigma/dE_R used by the kernel (see _dsigma_events)."""
     out = []
@@ -136,18 +147,12 @@ def generate(process: str, params: dict, card, n: int, rng: np.random.Generator,
     fluence_nt = st.source.fluence * c.HBARC**2 * st.n_targets
     m_X2 = 0.0 if process == "cevns" else params["m_X"] ** 2
     m_phi2 = 0.0 if process == "cevns" else params["m_phi"] ** 2
-    fl = np.empty(n, np.int32)
-    iso = np.empty(n, np.int32)
-    e_r, e_nu, weight = np.empty(n), np.empty(n), np.empty(n)
     prob, alias = alias_table(d_c * w_c)
-    K.kinematics(key, n, prob, alias, fl_c.astype(np.int32), iso_c.astype(np.int32), lo_c, w_c, d_c, r_cells / n,
-                 np.array([nu.mass for nu in st.nuclei]), _iso_coef(process, params, st), fluence_nt, r1, r2,
-                 ff_code, 0 if process == "cevns" else 1, m_X2, m_phi2, sns.PROMPT_ENERGY, c.M_MUON,
-                 _INV_E, fl, iso, e_r, e_nu, weight)
-    # detector response
-    q = qmodel or st.quenching
-    e_ee = q.e_ee(e_r)
-    mu = (st.light_yield / c.keV) * e_ee
+    A = st.acceptance
+    w_bin = A.eval_bin_width
+    logistic = A.model == "coherent_logistic"
+    acc_par = np.array([A.params[k] for k in ("a", "k", "x0", "step_start", "step_full")] + [w_bin]) \
+        if logistic else np.zeros(6)
     tim = st.source.timing
     if tim.model == "released_pdf":
         t_edges = tim.pdf_edges_us
@@ -155,21 +160,31 @@ def generate(process: str, params: dict, card, n: int, rng: np.random.Generator,
         tm = 0
     else:
         t_edges, cp_, cd_, tm = np.zeros(2), np.ones(1), np.ones(1), 1
+    kin_args = (key, n, prob, alias, fl_c.astype(np.int32), iso_c.astype(np.int32), lo_c, w_c, d_c, r_cells / n,
+                np.array([nu.mass for nu in st.nuclei]), _iso_coef(process, params, st), fluence_nt, r1, r2,
+                ff_code, 0 if process == "cevns" else 1, m_X2, m_phi2, sns.PROMPT_ENERGY, c.M_MUON, _INV_E)
+    resp_args = (tm, t_edges, cp_, cd_, tim.pulse_sigma_us, tim.offset_us,
+                 c.TAU_PION / (1000.0 * c.ns), c.TAU_MUON / (1000.0 * c.ns), int(logistic), acc_par)
+    fl, iso = np.empty(n, np.int32), np.empty(n, np.int32)
+    e_r_kev, e_nu, weight, e_ee_kev = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     n_pe = np.empty(n, np.int32)
     pe, t_us, u_acc, acc = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    A = st.acceptance
-    w_bin = A.eval_bin_width
-    logistic = A.model == "coherent_logistic"
-    acc_par = np.array([A.params[k] for k in ("a", "k", "x0", "step_start", "step_full")] + [w_bin]) \
-        if logistic else np.zeros(6)
-    K.response(key, n, mu, fl, tm, t_edges, cp_, cd_, tim.pulse_sigma_us, tim.offset_us,
-               c.TAU_PION / (1000.0 * c.ns), c.TAU_MUON / (1000.0 * c.ns), int(logistic), acc_par,
-               n_pe, pe, t_us, u_acc, acc)
+    q = qmodel or st.quenching
+    q_model, q_par = _quench_params(q)
+    if q_model >= 0:     # one fused pass
+        K.fused(*kin_args, c.keV, q_model, q_par, st.light_yield, *resp_args,
+                fl, iso, e_r_kev, e_nu, weight, e_ee_kev, n_pe, pe, t_us, u_acc, acc)
+    else:                # any other quenching object: kinematics, numpy quenching, response
+        e_r = np.empty(n)
+        K.kinematics(*kin_args, fl, iso, e_r, e_nu, weight)
+        e_ee_kev = q.e_ee(e_r) * (1.0 / c.keV)
+        e_r_kev = e_r * (1.0 / c.keV)
+        K.response(key, n, st.light_yield * e_ee_kev, fl, *resp_args, n_pe, pe, t_us, u_acc, acc)
     if not logistic:
         acc = A(np.floor(pe * (1.0 / w_bin)) * w_bin + 0.5 * w_bin)
     cols = {
         "flavour": fl, "target_id": iso, "process_id": np.full(n, cp.PROCESS_IDS[process], np.int32),
-        "E_nu_MeV": e_nu, "E_R_keV": e_r * (1.0 / c.keV), "E_ee_keV": e_ee * (1.0 / c.keV), "t_us": t_us,
+        "E_nu_MeV": e_nu, "E_R_keV": e_r_kev, "E_ee_keV": e_ee_kev, "t_us": t_us,
         "n_pe": n_pe, "pe": pe, "acceptance": acc, "accepted": u_acc < acc, "weight": weight,
     }
     return EventSample(make_events(cols), total, info)

@@ -60,70 +60,77 @@ def _ff2(code, q, r1, r2):
     return f * f
 
 
+@njit(inline="always", cache=True, fastmath=True)
+def _kin_one(key, i, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
+             iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
+             prompt_energy, m_mu, etab):
+    """One event: (flavour, isotope, E_R, E_nu, weight)."""
+    e_max = 0.5 * m_mu
+    uk = _uniform(key, i, 0) * alias_prob.shape[0]
+    j = int(uk)
+    if j >= alias_prob.shape[0]:
+        j = alias_prob.shape[0] - 1
+    if uk - j >= alias_prob[j]:
+        j = alias_idx[j]
+    fl = cell_fl[j]
+    iso = cell_iso[j]
+    er = cell_lo[j] + _uniform(key, i, 1) * cell_w[j]
+    M = iso_mass[iso]
+    q = math.sqrt(er * er + 2.0 * M * er)
+    emin = (2.0 * M * er + m_X2) / (2.0 * (q - er))
+    if fl == 0:
+        enu = prompt_energy
+        surv = 1.0 if emin <= prompt_energy else 0.0
+    else:
+        x = min(max(emin / m_mu, 0.0), 0.5)
+        if fl == 1:
+            a3, a4, p2, p3 = 32.0, 48.0, 96.0, 192.0
+        else:
+            a3, a4, p2, p3 = 16.0, 16.0, 48.0, 64.0
+        x3 = x * x * x
+        c0 = a3 * x3 - a4 * x3 * x
+        surv = 1.0 - c0
+        u = c0 + _uniform(key, i, 2) * surv
+        # inverse-CDF tables: u < 1/2 on a grid uniform in s = (2u)^(1/3) (CDF ~ x^3 at 0), u >= 1/2 uniform
+        # in s = sqrt(2(1 - u)) (1 - CDF ~ (E_max - E)^2 at the nu_e endpoint); then Newton steps
+        row = fl - 1
+        nt = etab.shape[2] - 1
+        if u < 0.5:
+            sc = np.cbrt(2.0 * u) * nt
+            half = 0
+        else:
+            sc = math.sqrt(2.0 * (1.0 - u)) * nt
+            half = 1
+        k0 = min(int(sc), nt - 1)
+        t = sc - k0
+        e = etab[half, row, k0] + t * (etab[half, row, k0 + 1] - etab[half, row, k0])
+        for _ in range(2):      # Newton on CDF(e) = u: |CDF - u| < 1e-14
+            xe = e / m_mu
+            pdf = (p2 * xe * xe - p3 * xe * xe * xe) / m_mu
+            if pdf > 1e-9:
+                xe3 = xe * xe * xe
+                e = min(max(e - (a3 * xe3 - a4 * xe3 * xe - u) / pdf, 0.0), e_max)
+        enu = min(max(e, emin), e_max)
+    if proc == 0:
+        ds = iso_coef[iso] * (1.0 - M * er / (2.0 * enu * enu))
+        if ds < 0.0:
+            ds = 0.0
+    else:
+        tm = 2.0 * M * er
+        ds = iso_coef[iso] * (1.0 + er / (2.0 * M)) * (tm + m_X2) / (enu * enu * (tm + m_phi2) ** 2)
+    f2 = _ff2(ff_code, math.sqrt(2.0 * M * er), iso_r1[iso], iso_r2[iso])
+    return fl, iso, er, enu, r_over_n * iso_fluence_nt[iso] * ds * f2 * surv / cell_dens[j]
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def kinematics(key, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
                iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
                prompt_energy, m_mu, etab, fl_out, iso_out, er_out, enu_out, w_out):
-    e_max = 0.5 * m_mu
     for i in prange(n):
-        uk = _uniform(key, i, 0) * alias_prob.shape[0]
-        j = int(uk)
-        if j >= alias_prob.shape[0]:
-            j = alias_prob.shape[0] - 1
-        if uk - j >= alias_prob[j]:
-            j = alias_idx[j]
-        fl = cell_fl[j]
-        iso = cell_iso[j]
-        er = cell_lo[j] + _uniform(key, i, 1) * cell_w[j]
-        M = iso_mass[iso]
-        q = math.sqrt(er * er + 2.0 * M * er)
-        emin = (2.0 * M * er + m_X2) / (2.0 * (q - er))
-        if fl == 0:
-            enu = prompt_energy
-            surv = 1.0 if emin <= prompt_energy else 0.0
-        else:
-            x = min(max(emin / m_mu, 0.0), 0.5)
-            if fl == 1:
-                a3, a4, p2, p3 = 32.0, 48.0, 96.0, 192.0
-            else:
-                a3, a4, p2, p3 = 16.0, 16.0, 48.0, 64.0
-            x3 = x * x * x
-            c0 = a3 * x3 - a4 * x3 * x
-            surv = 1.0 - c0
-            u = c0 + _uniform(key, i, 2) * surv
-            # inverse-CDF tables: u < 1/2 on a grid uniform in s = (2u)^(1/3) (CDF ~ x^3 at 0), u >= 1/2 uniform
-            # in s = sqrt(2(1 - u)) (1 - CDF ~ (E_max - E)^2 at the nu_e endpoint); then Newton steps
-            row = fl - 1
-            nt = etab.shape[2] - 1
-            if u < 0.5:
-                sc = np.cbrt(2.0 * u) * nt
-                half = 0
-            else:
-                sc = math.sqrt(2.0 * (1.0 - u)) * nt
-                half = 1
-            k0 = min(int(sc), nt - 1)
-            t = sc - k0
-            e = etab[half, row, k0] + t * (etab[half, row, k0 + 1] - etab[half, row, k0])
-            for _ in range(2):      # Newton on CDF(e) = u: |CDF - u| < 1e-14
-                xe = e / m_mu
-                pdf = (p2 * xe * xe - p3 * xe * xe * xe) / m_mu
-                if pdf > 1e-9:
-                    xe3 = xe * xe * xe
-                    e = min(max(e - (a3 * xe3 - a4 * xe3 * xe - u) / pdf, 0.0), e_max)
-            enu = min(max(e, emin), e_max)
-        if proc == 0:
-            ds = iso_coef[iso] * (1.0 - M * er / (2.0 * enu * enu))
-            if ds < 0.0:
-                ds = 0.0
-        else:
-            tm = 2.0 * M * er
-            ds = iso_coef[iso] * (1.0 + er / (2.0 * M)) * (tm + m_X2) / (enu * enu * (tm + m_phi2) ** 2)
-        f2 = _ff2(ff_code, math.sqrt(2.0 * M * er), iso_r1[iso], iso_r2[iso])
-        fl_out[i] = fl
-        iso_out[i] = iso
-        er_out[i] = er
-        enu_out[i] = enu
-        w_out[i] = r_over_n * iso_fluence_nt[iso] * ds * f2 * surv / cell_dens[j]
+        fl_out[i], iso_out[i], er_out[i], enu_out[i], w_out[i] = _kin_one(
+            key, i, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
+            iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
+            prompt_energy, m_mu, etab)
 
 
 @njit(inline="always", cache=True)
@@ -143,32 +150,77 @@ def _poisson(mu, u, u2):
     return k
 
 
+@njit(inline="always", cache=True, fastmath=True)
+def _resp_one(key, i, mu, fl, time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
+              tau_pi, tau_mu, acc_model, acc_par):
+    """One event: (n_pe, pe, t, u_acc, acceptance)."""
+    k = _poisson(mu, _uniform(key, i, 4), _uniform(key, i, 5))
+    pe = k + _uniform(key, i, 3) - 0.5
+    if time_model == 0:
+        cum = cum_prompt if fl == 0 else cum_delayed
+        b = _search(cum, _uniform(key, i, 6))
+        t = t_edges[b] + _uniform(key, i, 7) * (t_edges[b + 1] - t_edges[b])
+    else:
+        u8 = _uniform(key, i, 8)
+        g = math.sqrt(-2.0 * math.log(max(u8, 1e-300))) * math.cos(2.0 * math.pi * _uniform(key, i, 9))
+        t = offset + pulse_sigma * g - tau_pi * math.log(1.0 - _uniform(key, i, 10))
+        if fl != 0:
+            t -= tau_mu * math.log(1.0 - _uniform(key, i, 11))
+    acc = 0.0
+    if acc_model == 1:
+        wb = acc_par[5]
+        x = math.floor(pe / wb) * wb + 0.5 * wb
+        if x >= acc_par[3]:
+            h = 0.5 if x < acc_par[4] else 1.0
+            acc = h * acc_par[0] / (1.0 + math.exp(-acc_par[1] * (x - acc_par[2])))
+    return k, pe, t, _uniform(key, i, 12), acc
+
+
 @njit(parallel=True, cache=True, fastmath=True)
 def response(key, n, mu, fl, time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
              tau_pi, tau_mu, acc_model, acc_par, npe_out, pe_out, t_out, uacc_out, acc_out):
     """Poisson PE + dither, arrival time, and (acc_model 1) the COHERENT logistic acceptance at the centre
     of the event's acceptance bin; acc_par = (a, k, x0, step_start, step_full, bin_width)."""
     for i in prange(n):
-        k = _poisson(mu[i], _uniform(key, i, 4), _uniform(key, i, 5))
-        npe_out[i] = k
-        pe_out[i] = k + _uniform(key, i, 3) - 0.5
-        if time_model == 0:
-            cum = cum_prompt if fl[i] == 0 else cum_delayed
-            b = _search(cum, _uniform(key, i, 6))
-            t_out[i] = t_edges[b] + _uniform(key, i, 7) * (t_edges[b + 1] - t_edges[b])
-        else:
-            u8 = _uniform(key, i, 8)
-            g = math.sqrt(-2.0 * math.log(max(u8, 1e-300))) * math.cos(2.0 * math.pi * _uniform(key, i, 9))
-            t = offset + pulse_sigma * g - tau_pi * math.log(1.0 - _uniform(key, i, 10))
-            if fl[i] != 0:
-                t -= tau_mu * math.log(1.0 - _uniform(key, i, 11))
-            t_out[i] = t
-        uacc_out[i] = _uniform(key, i, 12)
-        if acc_model == 1:
-            wb = acc_par[5]
-            x = math.floor(pe_out[i] / wb) * wb + 0.5 * wb
-            if x < acc_par[3]:
-                acc_out[i] = 0.0
-            else:
-                h = 0.5 if x < acc_par[4] else 1.0
-                acc_out[i] = h * acc_par[0] / (1.0 + math.exp(-acc_par[1] * (x - acc_par[2])))
+        npe_out[i], pe_out[i], t_out[i], uacc_out[i], acc_out[i] = _resp_one(
+            key, i, mu[i], fl[i], time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
+            tau_pi, tau_mu, acc_model, acc_par)
+
+
+@njit(inline="always", cache=True, fastmath=True)
+def _qf(er_keV, q_model, q_par):
+    """Quenching factor: q_model 0 constant q_par[0]; 1 polynomial sum q_par[3+k] x^k with x = E_R/keV
+    clipped to [q_par[1], q_par[2]] (q_par[0] = number of coefficients)."""
+    if q_model == 0:
+        return q_par[0]
+    x = min(max(er_keV, q_par[1]), q_par[2])
+    nc = int(q_par[0])
+    v = 0.0
+    for k in range(nc - 1, -1, -1):
+        v = v * x + q_par[3 + k]
+    return v
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def fused(key, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
+          iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
+          prompt_energy, m_mu, etab, kev, q_model, q_par, light_yield,
+          time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset, tau_pi, tau_mu, acc_model, acc_par,
+          fl_out, iso_out, er_kev_out, enu_out, w_out, eee_kev_out, npe_out, pe_out, t_out, uacc_out, acc_out):
+    """Kinematics + quenching + response in one pass (same random slots as the two-kernel path)."""
+    for i in prange(n):
+        fl, iso, er, enu, w = _kin_one(
+            key, i, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
+            iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
+            prompt_energy, m_mu, etab)
+        er_kev = er / kev
+        eee = _qf(er_kev, q_model, q_par) * er_kev
+        fl_out[i] = fl
+        iso_out[i] = iso
+        er_kev_out[i] = er_kev
+        enu_out[i] = enu
+        w_out[i] = w
+        eee_kev_out[i] = eee
+        npe_out[i], pe_out[i], t_out[i], uacc_out[i], acc_out[i] = _resp_one(
+            key, i, light_yield * eee, fl, time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
+            tau_pi, tau_mu, acc_model, acc_par)
