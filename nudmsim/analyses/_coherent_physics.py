@@ -104,6 +104,9 @@ def _build_setup(card) -> Setup:
         raise card.error("binning.pe_min", "must be >= 0")
     t_edges = _edges(card, "binning.t_min_us", "binning.t_max_us", "binning.t_width_us")
     w_fine = acc.eval_bin_width
+    if w_fine != 1.0:
+        raise card.error("response.acceptance.evaluate_on_bins_of_PE", f"is {w_fine}",
+                         "Poisson photostatistics are tabulated in 1-PE bins: use 1.0")
     ratio = (pe_edges[1] - pe_edges[0]) / w_fine
     if abs(ratio - round(ratio)) > 1e-9 or abs(pe_edges[0] - round(pe_edges[0])) > 1e-9:
         raise card.error("binning.pe_width", "must be a multiple of the acceptance evaluation bins and start at an integer PE")
