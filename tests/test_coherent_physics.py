@@ -29,6 +29,7 @@ def test_nucleus_coupling_counts_each_nucleon_once():
     assert sp.nucleus_coupling(2.0, 3.0, Z=55, A=133) == 55 * 2.0 + 78 * 3.0
 
 
+@settings(deadline=None)
 @given(st.floats(1e-8, 1.0), st.floats(1e-3, 50.0), st.floats(1.01, 20.0))
 def test_sigma_nc_inverse(yxyp, m_X, r):
     s = sp.sigma_nc(yxyp, 1.0, m_X, r * m_X)
