@@ -64,9 +64,9 @@ class TrackingResponse:
         n = len(px)
         if not self.in_flight:
             p = np.sqrt(px * px + py * py + pz * pz)
-            pr = p * (1.0 + self.res_rel * rng.standard_normal(n))
+            pr = p * (1.0 + self.res_rel * rng.standard_normal(n, dtype=np.float32))
             return pr, pr
-        z = rng.standard_normal((6, n))
+        z = rng.standard_normal((6, n), dtype=np.float32)   # float32: 2x faster, ample for smearing
         pr = np.empty(n)
         pstar = np.empty(n)
         _inflight_kernel(px, py, pz, p_meson_lab, z, m_daughter, M, self.straw_a, self.straw_b_per_MeV,

@@ -27,7 +27,7 @@ from ..models.neutrino_portal import NeutrinoPortal
 from ..processes import meson_decays as md
 
 
-CHUNK = 1 << 18
+CHUNK = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -144,12 +144,16 @@ def _three_body_kernel_py(table, u, M, ml, mc, mp, boost, gam_a, gb_a, out, psta
         d = 1.0 - 2.0 * k * w
         ct = -2.0 * w / (1.0 + math.sqrt(max(d, 0.0)))
         st = math.sqrt(max(1.0 - ct * ct, 0.0))
-        psi = 2.0 * math.pi * u[2, i]
-        cps, sps = math.cos(psi), math.sin(psi)
+        cps = math.cos(2.0 * math.pi * u[2, i])          # sin from cos: one transcendental per angle
+        sps = math.sqrt(max(1.0 - cps * cps, 0.0))
+        if u[2, i] > 0.5:
+            sps = -sps
         cth = 2.0 * u[3, i] - 1.0
         sth = math.sqrt(max(1.0 - cth * cth, 0.0))
-        ph = 2.0 * math.pi * u[4, i]
-        cph, sph = math.cos(ph), math.sin(ph)
+        cph = math.cos(2.0 * math.pi * u[4, i])
+        sph = math.sqrt(max(1.0 - cph * cph, 0.0))
+        if u[4, i] > 0.5:
+            sph = -sph
         nx, ny, nz = sth * cph, sth * sph, cth
         e1x, e1y, e1z = cth * cph, cth * sph, -sth
         e2x, e2y = -sph, cph
@@ -179,8 +183,8 @@ def _three_body_kernel_py(table, u, M, ml, mc, mp, boost, gam_a, gb_a, out, psta
 try:
     import numba as _numba
 
-    _prange = _numba.prange
-    _three_body_kernel = _numba.njit(cache=True, parallel=True)(_three_body_kernel_py)
+    # serial on purpose: on the shared 2-core machine thread spinning costs more than it gains
+    _three_body_kernel = _numba.njit(cache=True)(_three_body_kernel_py)
 except ImportError:  # pragma: no cover
     _three_body_kernel = _three_body_kernel_py
 
@@ -193,7 +197,8 @@ def meson_momenta(source: MesonSource, n: int, rng) -> np.ndarray:
     if source.at_rest:
         return np.zeros(n)
     if source.spread_rel > 0:
-        return source.momentum * (1.0 + source.spread_rel * rng.standard_normal(n))
+        z = rng.standard_normal(n, dtype=np.float32).astype(np.float64)
+        return source.momentum * (1.0 + source.spread_rel * z)
     return np.full(n, source.momentum)
 
 
