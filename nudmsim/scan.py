@@ -43,10 +43,13 @@ def map_points(fn: Callable[[Any], Any], points: Sequence[Any], scheduler: str |
     points = list(points)
     t0 = time.perf_counter()
 
+    tty = sys.stderr.isatty()
+
     def report(done):
         if progress:
             el = time.perf_counter() - t0
-            print(f"\r{label}: {done}/{len(points)} points, {el:.1f} s", end="", file=sys.stderr, flush=True)
+            print(f"{chr(13) if tty else ''}{label}: {done}/{len(points)} points, {el:.1f} s",
+                  end="" if tty else "\n", file=sys.stderr, flush=True)
 
     if scheduler == "sync" or len(points) <= 1:
         out = []
@@ -63,6 +66,6 @@ def map_points(fn: Callable[[Any], Any], points: Sequence[Any], scheduler: str |
             for done, fut in enumerate(as_completed(futures), 1):
                 out[index[fut.key]] = fut.result()
                 report(done)
-    if progress:
+    if progress and tty:
         print(file=sys.stderr)
     return out
