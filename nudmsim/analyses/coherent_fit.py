@@ -35,7 +35,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..errors import NudmsimError
-from ..registry import AnalysisEntry, check, register_analysis  # noqa: F401  (check used by validation)
+from ..registry import AnalysisEntry, register_analysis
 
 RELEASE = "coherent_csi_2017"
 QF_SIGMAS = np.linspace(-3.0, 3.0, 25)       # QF knots in units of the QF error
@@ -579,7 +579,9 @@ def _limit_entry(req):
     what = "projected (Asimov, median and bands)" if req.projected else "observed"
     prov = (f"nudmsim coherent2017 {what}; card {card.name} sha256 {card.sha256[:12]}; "
             f"method {opts.get('method', 'plr')} (CCGV asymptotics); r = m_phi/m_X = {ratio:g}; "
-            f"kinematic reach m_X < {reach:.2f} MeV")
+            f"kinematic reach m_X < {reach:.2f} MeV" +
+            (f" ({dropped.size} mass(es) >= reach dropped: {', '.join(f'{m:.4g}' for m in dropped)})"
+             if dropped.size else ""))
     if notes:
         prov += "; notes: " + " | ".join(notes)[:500]
     return LimitCurve(x=x, observed=obs, x_label="m_X", y_label="sigma_NC", x_unit="MeV", y_unit="cm^2",

@@ -21,10 +21,8 @@ so it includes the μ dependence of σ_A; the bands scale it with σ_A evaluated
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-import numpy as np
 from scipy import stats
 
 from ..errors import NudmsimError
