@@ -17,7 +17,7 @@ from .. import constants as c
 from ..errors import NudmsimError
 
 Z90 = 1.6448536269514722          # Phi^-1(0.95): CLs 90% median (p_b = 1/2)
-N_TEMPLATE = 200_000
+N_TEMPLATE = 1_000_000
 
 
 # ------------------------------------------------------------------------------------------------
@@ -226,7 +226,7 @@ def fit_calibration(card, params, plot=None, **_):
     from scipy import optimize
 
     a0, p0, k_card, fl = background_params(card)
-    m_grid = np.arange(180.0, 300.1, 6.0)
+    m_grid = np.arange(180.0, 300.1, 5.0)
     target = np.log(smoothed_digitised(m_grid))
     cache = {}
 
@@ -236,19 +236,21 @@ def fit_calibration(card, params, plot=None, **_):
         return cache[k]
 
     def cost(k):
+        # minimax in log space (the acceptance criterion is a maximum factor): for fixed k the best
+        # shift of log(limit) (= 0.5 log of the level ratio) is the mid-range of the deviations
         d = target - curve(k)
-        shift = np.mean(d)                   # log(limit) shifts by 0.5 log(level ratio)
-        return float(np.mean((d - shift) ** 2)), shift
+        shift = 0.5 * (d.max() + d.min())
+        return float(0.5 * (d.max() - d.min())), shift, float(np.sqrt(np.mean((d - shift) ** 2)))
 
     res = optimize.minimize_scalar(lambda k: cost(k)[0], bounds=(-5.0, 25.0), method="bounded",
                                    options={"xatol": 0.05})
     k_best = float(res.x)
-    rms, shift = cost(k_best)
+    worst, shift, rms = cost(k_best)
     a_best = a0 * math.exp(2 * shift)
     lim = np.exp(curve(k_best) + shift)
     rep = calibration_report(card, m_grid, lim)
     out = {"background.index": k_best, "background.counts_per_MeV_at_ref": a_best,
-           "background.p_ref_MeV": p0, "rms log-deviation (smoothed)": math.sqrt(rms),
+           "background.p_ref_MeV": p0, "rms log-deviation (smoothed)": rms,
            "max factor vs smoothed digitised (180-300 MeV)": rep["max_factor_smoothed"],
            "fraction of raw digitised points within x2": rep["frac_within_2_raw"]}
     if plot:
