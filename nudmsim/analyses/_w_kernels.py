@@ -11,7 +11,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-NINV = 1 << 16
+NINV = 1 << 12
 N_UNIFORMS = 11
 
 
@@ -35,87 +35,90 @@ def _search(a, lo, hi, v):
     return lo
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, inline="always")
+def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif):
+    """One W and its decay direction from the uniforms u[i, 0:11]; returns
+    (m, y, pt, phi, charge, qdir, cos_q, phi_cs, kE, kx, ky, kz)."""
+    nm = masses.shape[0]
+    nb = ys.shape[0] - 1
+    dy = ys[1] - ys[0]
+    twopi = 2.0 * math.pi
+    if mode == 0:
+        ch = 1 if u[i, 0] < p_plus else -1
+    else:
+        ch = mode
+    ci = 0 if ch > 0 else 1
+    mm = _lookup(inv_m[ci], u[i, 1])
+    mi = _search(masses, 0, nm, mm) - 1
+    mi = min(max(mi, 0), nm - 2)
+    t = (mm - masses[mi]) / (masses[mi + 1] - masses[mi])
+    w_hi = t * norms[ci, mi + 1]
+    row = mi + 1 if u[i, 2] * ((1.0 - t) * norms[ci, mi] + w_hi) < w_hi else mi
+    j = _search(flat[ci], row * nb, (row + 1) * nb, row + u[i, 3])
+    k = min(max(j - row * nb, 0), nb - 1)
+    lo_v = tabs[ci, row, k]
+    hi_v = tabs[ci, row, k + 1]
+    slope = hi_v - lo_v
+    f = u[i, 4]
+    if abs(slope) > 1e-12 * (lo_v + hi_v):
+        tt = (math.sqrt(lo_v * lo_v + slope * (lo_v + hi_v) * f) - lo_v) / slope
+    else:
+        tt = f
+    tt = min(max(tt, 0.0), 1.0)
+    yy = ys[k] + tt * dy
+    qd = 1 if u[i, 5] < 0.5 else -1
+    yy *= qd
+    ptw = _lookup(inv_pt, u[i, 6])
+    ph = twopi * u[i, 7]
+    # decay direction: proposal = (1 - f) light-nu density + f uniform
+    s = -1.0 if ch > 0 else 1.0
+    if u[i, 8] < f_unif:
+        cq = 2.0 * u[i, 9] - 1.0
+    else:
+        cq = s * (2.0 * u[i, 9] ** (1.0 / 3.0) - 1.0)
+    pcs = twopi * u[i, 10]
+    # Collins-Soper frame -> lab (see w_decay.lepton_direction_lab)
+    sq = math.sqrt(max(1.0 - cq * cq, 0.0))
+    nz = qd * cq
+    nx = sq * math.cos(pcs)
+    nyy = sq * math.sin(pcs)
+    mt = math.sqrt(mm * mm + ptw * ptw)
+    g = mt / mm
+    gb = ptw / mm
+    e1 = g + gb * nx
+    x1 = gb + g * nx
+    cph = math.cos(ph)
+    sph = math.sin(ph)
+    ey = math.exp(yy)
+    chy = 0.5 * (ey + 1.0 / ey)
+    shy = 0.5 * (ey - 1.0 / ey)
+    return (mm, yy, ptw, ph, ch, qd, cq, pcs, e1 * chy + nz * shy, x1 * cph - nyy * sph,
+            x1 * sph + nyy * cph, e1 * shy + nz * chy)
+
+
+@njit(cache=True)
 def sample_w(u, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif,
              m, y, pt, phi, q, qdir, cos_q, phi_cs, kE, kx, ky, kz):
     """Fill the W kinematics and the decay direction of n events from u[:, 0:11] (uniforms).
 
     inv_m[c], norms[c], flat[c], tabs[c]: tables of charge index c (0: W+, 1: W-), see PPSource."""
-    n = u.shape[0]
-    nm = masses.shape[0]
-    ny = ys.shape[0]
-    nb = ny - 1
-    dy = ys[1] - ys[0]
-    twopi = 2.0 * math.pi
-    for i in prange(n):
-        if mode == 0:
-            ch = 1 if u[i, 0] < p_plus else -1
-        else:
-            ch = mode
-        ci = 0 if ch > 0 else 1
-        mm = _lookup(inv_m[ci], u[i, 1])
-        mi = _search(masses, 0, nm, mm) - 1
-        mi = min(max(mi, 0), nm - 2)
-        t = (mm - masses[mi]) / (masses[mi + 1] - masses[mi])
-        w_hi = t * norms[ci, mi + 1]
-        row = mi + 1 if u[i, 2] * ((1.0 - t) * norms[ci, mi] + w_hi) < w_hi else mi
-        j = _search(flat[ci], row * nb, (row + 1) * nb, row + u[i, 3])
-        k = min(max(j - row * nb, 0), nb - 1)
-        lo_v = tabs[ci, row, k]
-        hi_v = tabs[ci, row, k + 1]
-        slope = hi_v - lo_v
-        f = u[i, 4]
-        if abs(slope) > 1e-12 * (lo_v + hi_v):
-            tt = (math.sqrt(lo_v * lo_v + slope * (lo_v + hi_v) * f) - lo_v) / slope
-        else:
-            tt = f
-        tt = min(max(tt, 0.0), 1.0)
-        yy = ys[k] + tt * dy
-        qd = 1 if u[i, 5] < 0.5 else -1
-        yy *= qd
-        ptw = _lookup(inv_pt, u[i, 6])
-        ph = twopi * u[i, 7]
-        # decay direction: proposal = (1 - f) light-nu density + f uniform
-        s = -1.0 if ch > 0 else 1.0
-        if u[i, 8] < f_unif:
-            cq = 2.0 * u[i, 9] - 1.0
-        else:
-            cq = s * (2.0 * u[i, 9] ** (1.0 / 3.0) - 1.0)
-        pcs = twopi * u[i, 10]
-        # Collins-Soper frame -> lab (see w_decay.lepton_direction_lab)
-        sq = math.sqrt(max(1.0 - cq * cq, 0.0))
-        nz = qd * cq
-        nx = sq * math.cos(pcs)
-        nyy = sq * math.sin(pcs)
-        mt = math.sqrt(mm * mm + ptw * ptw)
-        g = mt / mm
-        gb = ptw / mm
-        e1 = g + gb * nx
-        x1 = gb + g * nx
-        cph = math.cos(ph)
-        sph = math.sin(ph)
-        chy = math.cosh(yy)
-        shy = math.sinh(yy)
-        m[i] = mm
-        y[i] = yy
-        pt[i] = ptw
-        phi[i] = ph
-        q[i] = ch
-        qdir[i] = qd
-        cos_q[i] = cq
-        phi_cs[i] = pcs
-        kE[i] = e1 * chy + nz * shy
-        kx[i] = x1 * cph - nyy * sph
-        ky[i] = x1 * sph + nyy * cph
-        kz[i] = e1 * shy + nz * chy
+    for i in range(u.shape[0]):
+        (m[i], y[i], pt[i], phi[i], q[i], qdir[i], cos_q[i], phi_cs[i], kE[i], kx[i], ky[i],
+         kz[i]) = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif)
 
 
 @njit(cache=True, inline="always")
 def _event(i, m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif):
+    """Reconstruct event i of the arrays; see _event_s."""
+    return _event_s(m[i], ptw[i], phi[i], q[i], cos_q[i], kx[i], ky[i], kz[i], zl[i], zx[i], zy[i], m4, lres,
+                    gaps, rec, sel, f_unif)
+
+
+@njit(cache=True, inline="always")
+def _event_s(mm, ptw, phi, q, cq, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif):
     """Reconstruct one event; returns (pt_true, pt_reco, met, mt, ut, selected, w_decay, phase_space)."""
-    mm = m[i]
-    kt = math.hypot(kx[i], ky[i])
-    eta = math.asinh(kz[i] / kt)
+    kt = math.hypot(kx, ky)
+    eta = math.asinh(kz / kt)
     if mm > m4:
         ps = (mm * mm - m4 * m4) / (2.0 * mm)
         r = (m4 / mm) ** 2
@@ -124,8 +127,8 @@ def _event(i, m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps,
         r = 1.0
     pt = ps * kt
     # angular density / proposal
-    s = -1.0 if q[i] > 0 else 1.0
-    c = cos_q[i]
+    s = -1.0 if q > 0 else 1.0
+    c = cq
     f0 = (1.0 + s * c) ** 2 / (8.0 / 3.0)
     fr = ((1.0 + s * c) ** 2 + r * (1.0 - c * c)) / (8.0 / 3.0 * (1.0 + 0.5 * r))
     wdec = fr / ((1.0 - f_unif) * f0 + 0.5 * f_unif) if r < 1.0 else 0.0
@@ -136,14 +139,14 @@ def _event(i, m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps,
         sr = math.sqrt(lres[1] * lres[1] / e + (lres[2] / e) ** 2 + lres[3] * lres[3])
     else:
         sr = math.sqrt(lres[1] * lres[1] + (lres[2] * pt / 1000.0) ** 2)
-    ptr = max(pt * (1.0 + sr * zl[i]), 0.0)
-    wpx = ptw[i] * math.cos(phi[i])
-    wpy = ptw[i] * math.sin(phi[i])
-    sg = math.sqrt(rec[0] * rec[0] + (rec[1] * ptw[i]) ** 2)
-    ux = -wpx + sg * zx[i]
-    uy = -wpy + sg * zy[i]
-    lpx = ptr * kx[i] / kt
-    lpy = ptr * ky[i] / kt
+    ptr = max(pt * (1.0 + sr * zl), 0.0)
+    wpx = ptw * math.cos(phi)
+    wpy = ptw * math.sin(phi)
+    sg = math.sqrt(rec[0] * rec[0] + (rec[1] * ptw) ** 2)
+    ux = -wpx + sg * zx
+    uy = -wpy + sg * zy
+    lpx = ptr * kx / kt
+    lpy = ptr * ky / kt
     mx = -(lpx + ux)
     my = -(lpy + uy)
     met = math.hypot(mx, my)
@@ -158,21 +161,21 @@ def _event(i, m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps,
     return pt, ptr, met, mt, ut, ok, wdec, phs
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def reconstruct(m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif,
                 o_pt, o_ptr, o_met, o_mt, o_ut, o_sel, o_wdec, o_ps):
-    for i in prange(m.shape[0]):
+    for i in range(m.shape[0]):
         a = _event(i, m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif)
         o_pt[i], o_ptr[i], o_met[i], o_mt[i], o_ut[i], o_sel[i], o_wdec[i], o_ps[i] = a
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def prepare(m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, lres, gaps, rec, sel, pt_keep,
             o_kt, o_cosh, o_cphi, o_sphi, o_ux, o_uy, o_keep):
     """m_4-independent per-event quantities for the template kernel, and the preselection: lepton in the
     |eta| acceptance, recoil u_T below the cut, and light-nu reconstructed p_T above ``pt_keep`` (the lepton
     p_T only decreases with m_4 at fixed detector fluctuation)."""
-    for i in prange(m.shape[0]):
+    for i in range(m.shape[0]):
         kt = math.hypot(kx[i], ky[i])
         eta = math.asinh(kz[i] / kt)
         o_kt[i] = kt
@@ -240,3 +243,46 @@ def histogram_compact(m, kt, cosh_eta, cphi, sphi, ux, uy, q, cos_q, zl, weight,
             w *= (1.0 - r) ** 2 * (1.0 + 0.5 * r)
         h[b] += w
         h2[b] += w * w
+
+
+@njit(cache=True)
+def generate_histogram(u, z, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif,
+                       m4, lres, gaps, rec, sel, with_ps, obs, lo, width, h, h2):
+    """Fused generator + response + selection + histogram (no per-event arrays): uniforms u[i, 0:11], normals
+    z[0:3, i]; obs = 1 (reco lepton p_T), 2 (E_T^miss), 3 (m_T)."""
+    nb = h.shape[0]
+    for i in range(u.shape[0]):
+        mm, yy, ptw, ph, ch, qd, cq, pcs, ke, kx, ky, kz = _sample_one(u, i, mode, p_plus, inv_m, masses, ys,
+                                                                       norms, flat, tabs, inv_pt, f_unif)
+        pt, ptr, met, mt, ut, ok, wdec, phs = _event_s(mm, ptw, ph, ch, cq, kx, ky, kz, z[0, i], z[1, i], z[2, i],
+                                                       m4, lres, gaps, rec, sel, f_unif)
+        if not ok:
+            continue
+        x = ptr if obs == 1 else (met if obs == 2 else mt)
+        b = int(math.floor((x - lo) / width))
+        if b < 0 or b >= nb:
+            continue
+        w = wdec * (phs if with_ps else 1.0)
+        h[b] += w
+        h2[b] += w * w
+
+
+@njit(cache=True, parallel=True)
+def generate_histogram_parallel(u, z, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif,
+                                m4, lres, gaps, rec, sel, with_ps, obs, lo, width, h, h2):
+    """:func:`generate_histogram` on the numba threads: fixed blocks with their own histograms, summed in
+    block order (deterministic)."""
+    n = u.shape[0]
+    nb = h.shape[0]
+    nblk = 16
+    hb = np.zeros((nblk, nb))
+    hb2 = np.zeros((nblk, nb))
+    for blk in prange(nblk):
+        a = blk * n // nblk
+        e = (blk + 1) * n // nblk
+        generate_histogram(u[a:e], z[:, a:e], mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif,
+                           m4, lres, gaps, rec, sel, with_ps, obs, lo, width, hb[blk], hb2[blk])
+    for blk in range(nblk):
+        for j in range(nb):
+            h[j] += hb[blk, j]
+            h2[j] += hb2[blk, j]

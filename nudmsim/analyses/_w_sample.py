@@ -224,3 +224,40 @@ def compact_weight(s: CompactSample, resp: col.ColliderResponse, charges=(1, -1)
     lr = resp.lepton(s.flavour)
     w = s.sigma * resp.luminosity[s.flavour] * lr.efficiency / s.n_generated
     return np.where(np.isin(s.arrays["q"], charges), w, 0.0)
+
+
+def stream_spectra(source, resp: col.ColliderResponse, flavour: str, n: int, rng: np.random.Generator,
+                   edges, m4: float = 0.0, observable: str = "pt", chunk: int = 1 << 18, charge: int = 0,
+                   threads: bool = False):
+    """Generate n W events in chunks (fused numba kernel, no per-event arrays), apply the response at neutrino
+    mass m4 and accumulate the selected ``observable`` ("pt", "met" or "mt") histogram weighted by the decay
+    shape (x phase space for m4 > 0): the high-throughput path (``benchmarks/bench_w.py``).  Returns
+    (sum of weights, sum of squared weights) per bin; multiply by sigma K L eff / n for expected events.
+    ``threads=True`` runs the kernel on the numba threads (same random numbers, same result up to rounding)."""
+    from . import _w_kernels as kern
+
+    inv_m, norms, flat, tabs, inv_pt, p_plus = source.kernel_tables()
+    lr = resp.lepton(flavour)
+    lres = np.array([0.0 if lr.kind == "calorimeter" else 1.0, lr.a, lr.b, lr.c, lr.eta_max, lr.efficiency])
+    gaps = np.array(lr.eta_gaps, float).reshape(-1, 2)
+    rec = np.array([resp.recoil_s0, resp.recoil_k])
+    sel = np.array([resp.selection.pt_min, resp.selection.met_min, resp.selection.mt_min, resp.selection.ut_max])
+    obs = {"pt": 1, "met": 2, "mt": 3}[observable]
+    u = np.empty((chunk, kern.N_UNIFORMS))
+    z = np.empty((3, chunk))
+    h = np.zeros(len(edges) - 1)
+    h2 = np.zeros(len(edges) - 1)
+    lo, width = float(edges[0]), float(edges[1] - edges[0])
+    for a in range(0, n, chunk):
+        k = min(n, a + chunk) - a
+        rng.random(out=u[:k])
+        if k == chunk:
+            zz = z
+            rng.standard_normal(out=zz)
+        else:
+            zz = rng.standard_normal((3, k))
+        fn = kern.generate_histogram_parallel if threads else kern.generate_histogram
+        fn(u[:k], zz, int(charge), p_plus, inv_m, source.masses, source.ys, norms, flat, tabs,
+                                inv_pt, wd.PROPOSAL_UNIFORM, float(m4), lres, gaps, rec, sel, m4 > 0, obs, lo,
+                                width, h, h2)
+    return h, h2

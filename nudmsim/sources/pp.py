@@ -203,11 +203,12 @@ class PPSource:
         return np.interp(hi, p, cdf) - np.interp(lo, p, cdf)
 
 
-_NINV = 1 << 16
+_NINV = 1 << 12
 
 
 def _inverse_table(cdf, x):
-    """x(u) on a uniform grid of 2^16 + 1 points in u (inverse CDF), for O(1) sampling."""
+    """x(u) on a uniform grid of 2^12 + 1 points in u (inverse CDF; small enough to stay in cache), for O(1)
+    sampling with linear interpolation (each segment holds 2.4e-4 of the probability)."""
     return np.interp(np.linspace(0.0, 1.0, _NINV + 1), cdf, x)
 
 
