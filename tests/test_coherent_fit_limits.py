@@ -84,6 +84,10 @@ def test_limit_entry_drops_masses_above_reach_and_errors(card):
         cf._limit_entry(LimitRequest(card=card, masses=np.array([70.0]), scheduler="sync", progress=False))
     with pytest.raises(NudmsimError, match="ratio"):
         cf._limit_entry(LimitRequest(card=card, masses=np.array([5.0]), ratio=0.5, scheduler="sync"))
+    for opt, msg in (({"method": "bayes"}, "method"), ({"nope": "1"}, "unknown --option"),
+                     ({"y_X": "-1"}, "reference coupling")):
+        with pytest.raises(NudmsimError, match=msg):
+            cf._limit_entry(LimitRequest(card=card, masses=np.array([5.0]), scheduler="sync", options=opt))
     fut = cards.load_detector("coherent_csi_future")
     with pytest.raises(NudmsimError, match="--projected"):
         cf._limit_entry(LimitRequest(card=fut, masses=np.array([5.0]), scheduler="sync"))
