@@ -303,7 +303,8 @@ def limit_2body(req):
                      scheduler=req.scheduler, progress=req.progress, label="meson-2body")
     med = np.array([r[0] for r in res])
     bands = {k: np.array([r[1].get(k, np.nan) for r in res]) for k in ("-2", "-1", "+1", "+2")}
-    d = digitised_e949().get("HNLimits_bnl_e949")
+    overlay = str(req.options.get("reference", "yes")).lower() not in ("no", "0", "false", "none")
+    d = digitised_e949().get("HNLimits_bnl_e949") if overlay else None
     projected = req.projected or card.name != "e949"
     return LimitCurve(x=masses, observed=np.full(len(masses), np.nan),
                       x_label="m4", y_label="|U_mu4|^2", x_unit="MeV", y_unit="", expected=med, bands=bands,

@@ -277,7 +277,7 @@ from . import _meson_limits as _ml  # noqa: E402  (light module: registers nothi
 
 register_analysis(AnalysisEntry("meson-2body", "E949 |U_mu4|^2 peak search (background calibration: fit)",
                                 "e949", fit=_ml.fit_calibration, limit=_ml.limit_2body,
-                                limit_options={"reference": "overlay digitised E949 curve (default yes)"}))
+                                limit_options={"reference": "yes|no: overlay the digitised E949 curve (default yes)"}))
 register_analysis(AnalysisEntry("meson-3body", "90% CL on Y_mu vs m_chi from K+ -> mu+ chi phi (E949, NA62)",
                                 "e949", limit=_ml.limit_3body,
                                 limit_options={"m4": "10x (m4 = 10 m_chi, default) or a mass, e.g. 400GeV",
