@@ -43,7 +43,7 @@ def main(n: int = 4_000_000) -> None:
     card = cards.load_detector("e949")
     t = time.perf_counter()
     ml.u2_limit(card, 250.0)
-    print(f"one |U_mu4|^2 limit point (template 2e5 events + profile likelihood): {time.perf_counter() - t:.2f} s")
+    print(f"one |U_mu4|^2 limit point (1e6-event template + profile likelihood): {time.perf_counter() - t:.2f} s")
     t = time.perf_counter()
     ml._limit_point_3body((str(card.path), 20.0, 3.0, 200.0, 4 * np.pi, ml.background_params(card)))
     print(f"one Y_mu limit point: {time.perf_counter() - t:.2f} s")
