@@ -89,3 +89,13 @@ def test_y_limit_independent_of_yL_off_shell():
     a = ml._limit_point_3body((str(card.path), 50.0, 3.0, 500.0, 1.0, bkg))[0]
     b = ml._limit_point_3body((str(card.path), 50.0, 3.0, 500.0, 4 * math.pi, bkg))[0]
     assert a == pytest.approx(b, rel=0.02)
+
+
+def test_zero_mixing_is_a_clear_error():
+    from nudmsim import registry
+    from nudmsim.analyses import meson as am
+    from nudmsim.errors import ParameterError
+
+    params = registry.resolve_params(am.PARAMS_3BODY, {"lepton": "11"}, "meson-3body")   # U_e4 = 0 default
+    with pytest.raises(ParameterError, match="U_e4 = 0"):
+        am.predict_3body(params, cards.load_detector("e949"))

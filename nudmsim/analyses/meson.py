@@ -24,7 +24,7 @@ PARAMS_3BODY = {
     "m_chi": Param(20.0, "MeV", "Dirac DM mass", strictly_positive=True),
     "m_phi": Param(60.0, "MeV", "complex scalar mass", strictly_positive=True),
     "m4": Param(400e3, "MeV", "heavy neutrino nu4 mass", strictly_positive=True),
-    "y_L": Param(1.0, "", "dark Yukawa y_L", hi=4 * math.pi),
+    "y_L": Param(1.0, "", "dark Yukawa y_L", hi=4 * math.pi, strictly_positive=True),
     "U_mu4": Param(1e-3, "", "|U_mu4|", hi=1.0),
     "U_e4": Param(0.0, "", "|U_e4|", hi=1.0),
     "U_tau4": Param(0.0, "", "|U_tau4|", hi=1.0),
@@ -57,12 +57,15 @@ def _codes(params):
     return MESON_CODES[m], LEPTON_CODES[ell]
 
 
-def _model(params, require_stable=True):
+def _model(params, require_stable=True, lepton=None):
     from ..models.neutrino_portal import NeutrinoPortal
 
-    return NeutrinoPortal(params["m_chi"], params["m_phi"], params["m4"], params["y_L"],
-                          params.get("U_e4", 0.0), params["U_mu4"], params.get("U_tau4", 0.0),
-                          require_stable=require_stable)
+    m = NeutrinoPortal(params["m_chi"], params["m_phi"], params["m4"], params["y_L"],
+                       params.get("U_e4", 0.0), params["U_mu4"], params.get("U_tau4", 0.0),
+                       require_stable=require_stable)
+    if lepton is not None and m.U2(lepton) == 0.0:
+        raise ParameterError(f"U_{lepton}4 = 0: M+ -> {lepton}+ chi phi vanishes (set e.g. --set U_{lepton}4=1e-3)")
+    return m
 
 
 def _source_and_response(card):
@@ -122,7 +125,7 @@ def generate_3body(params, card, n, rng):
     from ..sources import meson_beams as mb
 
     meson, lepton = _codes(params)
-    model = _model(params)
+    model = _model(params, lepton=lepton)
     md.check_three_body(meson, lepton, model.m_chi, model.m_phi)
     src, resp = _source_and_response(card)
     _check_meson(src, meson, card)
@@ -196,7 +199,7 @@ def predict_3body(params, card):
     from ..processes import meson_decays as md
 
     meson, lepton = _codes(params)
-    model = _model(params)
+    model = _model(params, lepton=lepton)
     md.check_three_body(meson, lepton, model.m_chi, model.m_phi)
     br = md.br_three_body(model, meson, lepton)
     s_lo, s_hi = md.s_range(meson, lepton, model.m_chi, model.m_phi)
