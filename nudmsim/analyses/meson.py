@@ -114,7 +114,8 @@ def _events(card, src, resp, meson, visible, invisibles, m_vis, br, n, rng, pid,
                 accepted=acc, weight=w, process_id=np.full(n, pid, np.int32), target_id=np.zeros(n, np.int32))
     return EventSample(make_events(cols), float(w.sum()),
                        {"branching_ratio": float(br), "n_mesons": n_mes, "meson": meson,
-                        "inv1": "chi" if len(invisibles) > 1 else "nu4/phi", "inv2": "phi"})
+                        "invisible_branches": {2: "inv1 = chi, inv2 = phi", 1: "inv1 = nu4 (2-body) or phi (K->pi phi)"}[
+                            len(invisibles)]})
 
 
 # ------------------------------------------------------------------------------------------------
