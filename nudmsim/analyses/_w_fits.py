@@ -77,32 +77,56 @@ def mass_templates(sample, resp, flavour, masses, edges, charges):
 # ------------------------------------------------------------------------------------------------
 # M_W fit (template machinery unbiasedness)
 # ------------------------------------------------------------------------------------------------
-def unweighted_counts(sample, resp, flavour, edges, rng, observable="pt"):
-    """Histogram of an unweighted pseudo-data set: the proposal decay weight is unweighted by accept-reject."""
-    rec = ws.reconstruct(sample, resp, flavour, 0.0)
+def _chunks(n, chunk):
+    for a in range(0, n, chunk):
+        yield min(n, a + chunk) - a
+
+
+def pseudo_data_counts(source, resp, flavour, edges, n, rng, mw_true, observable="pt", chunk=1 << 20):
+    """Histogram of an unweighted pseudo-data set of n generated W events with M_W = mw_true: events are
+    generated at the PDG M_W and accepted with probability R(M)/max R (R = Breit-Wigner ratio) and
+    w_decay/max w_decay (the proposal density of the decay), in chunks (flat memory)."""
+    m_grid = np.linspace(source.mass_lo, source.mass_hi, 20001)
+    rmax = float(pp.breit_wigner_ratio(m_grid, mw_true).max()) * (1 + 1e-9)
     wmax = 1.0 / (1.0 - wd.PROPOSAL_UNIFORM)
-    keep = rec["selected"] & (rng.random(sample.n) * wmax < rec["w_decay"])
-    h, _ = np.histogram(rec[observable][keep], edges)
-    return h.astype(float)
+    h = np.zeros(len(edges) - 1)
+    for k in _chunks(int(n), chunk):
+        s = ws.generate_sample(source, k, rng, 0)
+        keep = rng.random(k) * rmax < pp.breit_wigner_ratio(s.truth["m"], mw_true)
+        s = s.subset(keep)
+        rec = ws.reconstruct(s, resp, flavour, 0.0)
+        keep = rec["selected"] & (rng.random(s.n) * wmax < rec["w_decay"])
+        h += np.histogram(rec[observable][keep], edges)[0]
+    return h
 
 
-def fit_mw(data, sample, resp, flavour, edges, mw_start=None, observable="pt"):
-    """Fit M_W (and a free normalisation) of ``data`` counts with templates from ``sample`` reweighted in the
-    Breit-Wigner.  Returns dict: mw, mw_err [MeV], norm, chi2, ndf, valid."""
+def template_events(source, resp, flavour, edges, n, rng, observable="pt", chunk=1 << 20):
+    """(bin index, decay weight, W mass) of the selected events inside ``edges`` of n generated events."""
+    out = ([], [], [])
+    for k in _chunks(int(n), chunk):
+        s = ws.generate_sample(source, k, rng, 0)
+        rec = ws.reconstruct(s, resp, flavour, 0.0)
+        sel = rec["selected"] & (rec[observable] >= edges[0]) & (rec[observable] < edges[-1])
+        x = rec[observable][sel]
+        out[0].append(np.minimum(((x - edges[0]) / (edges[1] - edges[0])).astype(np.int64), len(edges) - 2))
+        out[1].append(rec["w_decay"][sel])
+        out[2].append(s.truth["m"][sel])
+    return tuple(np.concatenate(o) for o in out)
+
+
+def fit_mw(data, events, nbins, mw_ref=None, mw_start=None):
+    """Fit M_W (and a free normalisation) of ``data`` counts with the template ``events`` = (bin index, weight,
+    W mass) of :func:`template_events` reweighted in the Breit-Wigner; chi^2 with the data and template
+    (MC) variances.  Returns dict: mw, mw_err [MeV], norm, chi2, ndf, valid."""
     from iminuit import Minuit
 
-    rec = ws.reconstruct(sample, resp, flavour, 0.0)
-    sel = rec["selected"] & (rec[observable] >= edges[0]) & (rec[observable] < edges[-1])
-    x = rec[observable][sel]
-    w0 = rec["w_decay"][sel]
-    m = sample.truth["m"][sel]
-    idx = np.minimum(((x - edges[0]) / (edges[1] - edges[0])).astype(np.int64), len(edges) - 2)
-    nb = len(edges) - 1
+    mw_ref = c.M_W if mw_ref is None else mw_ref
+    idx, w0, m = events
     data = np.asarray(data, float)
 
     def template(mw):
-        w = w0 * pp.breit_wigner_ratio(m, mw, sample.mw_ref)
-        return np.bincount(idx, w, nb), np.bincount(idx, w * w, nb)
+        w = w0 * pp.breit_wigner_ratio(m, mw, mw_ref)
+        return np.bincount(idx, w, nbins), np.bincount(idx, w * w, nbins)
 
     def chi2(mw_gev, norm):
         t, v = template(mw_gev * GeV)
@@ -112,11 +136,11 @@ def fit_mw(data, sample, resp, flavour, edges, mw_start=None, observable="pt"):
         return float(np.sum((data - nu) ** 2 / var))
 
     chi2.errordef = Minuit.LEAST_SQUARES
-    start = (mw_start or sample.mw_ref) / GeV
+    start = (mw_start or mw_ref) / GeV
     mi = Minuit(chi2, mw_gev=start, norm=1.0)
     mi.limits["mw_gev"] = (start - 2.0, start + 2.0)
     mi.errors["mw_gev"] = 0.05
     mi.migrad()
     mi.hesse()
     return {"mw": mi.values["mw_gev"] * GeV, "mw_err": mi.errors["mw_gev"] * GeV, "norm": mi.values["norm"],
-            "chi2": mi.fval, "ndf": nb - 2, "valid": bool(mi.valid)}
+            "chi2": mi.fval, "ndf": nbins - 2, "valid": bool(mi.valid)}

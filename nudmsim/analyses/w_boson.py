@@ -248,23 +248,16 @@ def mw_closure(card, *, mw_true=None, lepton="mu", n_data=10_000_000, n_template
     """Fit M_W on an unweighted pseudo-data sample generated with M_W = mw_true (MeV) using templates from an
     independent sample generated at the PDG M_W and reweighted.  Returns the fit dict plus the pull."""
     from ..generate import make_rng
-    from ..sources import pp
     from . import _w_fits as wf
-    from . import _w_sample as ws
 
     flavour = lepton_name(lepton)
     src, resp = _setup(card)
     mw_true = c.M_W + 20.0 * c.MeV if mw_true is None else float(mw_true)
     edges = wf.analysis_edges(card)
     rng = make_rng(seed)
-    data_s = ws.generate_sample(src, int(n_data), rng, 0)
-    # pseudo-data with M_W = mw_true: accept-reject on the Breit-Wigner ratio (max over the window)
-    ratio = pp.breit_wigner_ratio(data_s.truth["m"], mw_true)
-    keep = rng.random(data_s.n) * ratio.max() < ratio
-    data_s = data_s.subset(keep)
-    data = wf.unweighted_counts(data_s, resp, flavour, edges, rng)
-    tmpl = ws.generate_sample(src, int(n_template), rng, 0)
-    out = wf.fit_mw(data, tmpl, resp, flavour, edges)
+    data = wf.pseudo_data_counts(src, resp, flavour, edges, int(n_data), rng, mw_true)
+    events = wf.template_events(src, resp, flavour, edges, int(n_template), rng)
+    out = wf.fit_mw(data, events, len(edges) - 1)
     out.update(mw_true=mw_true, pull=(out["mw"] - mw_true) / out["mw_err"], n_data=float(data.sum()))
     return out
 
