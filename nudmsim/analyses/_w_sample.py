@@ -147,17 +147,6 @@ def event_weight(s: WSample, resp: col.ColliderResponse, flavour: str, charges=(
     return np.where(np.isin(s.truth["charge"], charges), w, 0.0)
 
 
-def histogram(values, weights, edges):
-    """Weighted histogram on uniform ``edges`` with the sum of squared weights (fast bincount)."""
-    nb = len(edges) - 1
-    lo, width = edges[0], edges[1] - edges[0]
-    idx = np.floor((values - lo) / width).astype(np.int64)
-    ok = (idx >= 0) & (idx < nb)
-    h = np.bincount(idx[ok], weights=weights[ok], minlength=nb)
-    v = np.bincount(idx[ok], weights=weights[ok] ** 2, minlength=nb)
-    return h, v
-
-
 @dataclass
 class CompactSample:
     """Preselected events with the m_4-independent quantities the template kernel needs (one flavour)."""

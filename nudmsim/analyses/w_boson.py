@@ -6,7 +6,7 @@ one generated sample for all (m_4, |U|^2) by reweighting (``_w_sample``) and the
 
 CLI::
 
-    nudmsim generate w-lepton -n 1000000 --set m4=40 --set U2=0.01 --set lepton=11 -o w.root
+    nudmsim generate w-lepton -n 1000000 --set m4=30 --set U2=0.01 --set lepton=11 -o w.root
     nudmsim predict w-lepton --set m4=40GeV --set U2=0.01
     nudmsim limit atlas-w --option lepton=e                      # 7 TeV, 4.1 fb^-1, W+ (as the seed)
     nudmsim limit atlas-w --option lepton=mu --option sqrts=13TeV --option lumi_fb=140 --option charge=both
@@ -26,7 +26,7 @@ PROCESS_ID = 50
 LEPTON_CODES = {11: "e", 13: "mu"}
 
 PARAMS = {
-    "m4": Param(40.0, "GeV", "mass of the invisible heavy neutrino nu_4"),
+    "m4": Param(30.0, "GeV", "mass of the invisible heavy neutrino nu_4 (kink at 34.6 GeV for 30 GeV)"),
     "U2": Param(0.01, "", "|U_l4|^2, mixing of nu_4 with the lepton flavour (0..1)", lo=None, hi=None),
     "lepton": Param(13.0, "", "charged-lepton flavour: 11 = e, 13 = mu"),
     "charge": Param(0.0, "", "W charge: +1, -1, or 0 = both", lo=-1.0, hi=1.0),
@@ -135,8 +135,46 @@ def predict(params, card):
         "m_T endpoint M_W(1-m4^2/M_W^2)": (max(c.M_W * (1 - r), 0.0) / GeV, "GeV"),
         "luminosity": (resp.luminosity[flavour] * c.u.femtobarn, "fb^-1"),
         "lepton": (flavour, ""),
+        "_plot": lambda path: _plot_spectrum(path, params, card),
     }
     return out
+
+
+def _plot_spectrum(path, params, card, n=2_000_000, seed=1):
+    """Reconstructed lepton-p_T spectrum (selected, 0.5 GeV bins) for the SM and for the model point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..generate import make_rng
+    from ..io import save_figure
+    from . import _w_sample as ws
+
+    flavour, charge = _check_point(params)
+    src, resp = _setup(card)
+    m4, u2 = params["m4"] * GeV, params["U2"]
+    edges = np.arange(20.0, 55.0 + 1e-9, 0.5) * GeV
+    norm = src.sigma_lnu(charge) * resp.luminosity[flavour] * resp.lepton(flavour).efficiency / n
+    light, _ = ws.stream_spectra(src, resp, flavour, n, make_rng(seed), edges, 0.0, charge=charge)
+    heavy, _ = ws.stream_spectra(src, resp, flavour, n, make_rng(seed), edges, m4, charge=charge)
+    fig, (ax, rx) = plt.subplots(2, 1, figsize=(6, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    x = edges[:-1] / GeV
+    model = (1 - u2) * light + u2 * heavy
+    ax.step(x, light * norm, where="post", label="SM (light nu)")
+    ax.step(x, model * norm, where="post", label=f"m4 = {params['m4']:g} GeV, |U|^2 = {u2:g}")
+    kink = max(c.M_W * (1 - (m4 / c.M_W) ** 2) / 2, 0) / GeV
+    for a in (ax, rx):
+        a.axvline(kink, color="grey", ls=":", lw=1)
+    ax.set_ylabel("selected events / 0.5 GeV")
+    ax.set_title(f"{card.name}: W -> {flavour} + invisible ({n:.0e} W, same events reweighted)", fontsize=9)
+    ax.legend(fontsize=8)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rx.step(x, model / light, where="post", color="C1")
+    rx.set_ylabel("ratio to SM")
+    rx.set_xlabel("reconstructed lepton pT [GeV]")
+    save_figure(fig, path)
+    plt.close(fig)
 
 
 register_process(ProcessEntry(
