@@ -38,7 +38,7 @@ def _search(a, lo, hi, v):
 @njit(cache=True, inline="always")
 def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif):
     """One W and its decay direction from the uniforms u[i, 0:11]; returns
-    (m, y, pt, phi, charge, qdir, cos_q, phi_cs, kE, kx, ky, kz)."""
+    (m, y, pt, phi, charge, qdir, cos_q, phi_cs, kE, kx, ky, kz, cos phi, sin phi)."""
     nm = masses.shape[0]
     nb = ys.shape[0] - 1
     dy = ys[1] - ys[0]
@@ -93,7 +93,7 @@ def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt
     chy = 0.5 * (ey + 1.0 / ey)
     shy = 0.5 * (ey - 1.0 / ey)
     return (mm, yy, ptw, ph, ch, qd, cq, pcs, e1 * chy + nz * shy, x1 * cph - nyy * sph,
-            x1 * sph + nyy * cph, e1 * shy + nz * chy)
+            x1 * sph + nyy * cph, e1 * shy + nz * chy, cph, sph)
 
 
 @njit(cache=True)
@@ -103,22 +103,23 @@ def sample_w(u, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_un
 
     inv_m[c], norms[c], flat[c], tabs[c]: tables of charge index c (0: W+, 1: W-), see PPSource."""
     for i in range(u.shape[0]):
-        (m[i], y[i], pt[i], phi[i], q[i], qdir[i], cos_q[i], phi_cs[i], kE[i], kx[i], ky[i],
-         kz[i]) = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif)
+        r = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif)
+        m[i], y[i], pt[i], phi[i], q[i], qdir[i], cos_q[i], phi_cs[i] = r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
+        kE[i], kx[i], ky[i], kz[i] = r[8], r[9], r[10], r[11]
 
 
 @njit(cache=True, inline="always")
 def _event(i, m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif):
     """Reconstruct event i of the arrays; see _event_s."""
-    return _event_s(m[i], ptw[i], phi[i], q[i], cos_q[i], kx[i], ky[i], kz[i], zl[i], zx[i], zy[i], m4, lres,
-                    gaps, rec, sel, f_unif)
+    return _event_s(m[i], ptw[i] * math.cos(phi[i]), ptw[i] * math.sin(phi[i]), ptw[i], q[i], cos_q[i], kE[i],
+                    kx[i], ky[i], kz[i], zl[i], zx[i], zy[i], m4, lres, gaps, rec, sel, f_unif)
 
 
 @njit(cache=True, inline="always")
-def _event_s(mm, ptw, phi, q, cq, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif):
-    """Reconstruct one event; returns (pt_true, pt_reco, met, mt, ut, selected, w_decay, phase_space)."""
+def _event_s(mm, wpx, wpy, ptw, q, cq, kE, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, sel, f_unif):
+    """Reconstruct one event; returns (pt_true, pt_reco, met, mt, ut, selected, w_decay, phase_space).
+    Massless lepton: cosh(eta) = kE/kT and |eta| cuts are compared as sinh|eta| = |kz|/kT."""
     kt = math.hypot(kx, ky)
-    eta = math.asinh(kz / kt)
     if mm > m4:
         ps = (mm * mm - m4 * m4) / (2.0 * mm)
         r = (m4 / mm) ** 2
@@ -135,13 +136,11 @@ def _event_s(mm, ptw, phi, q, cq, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, s
     phs = (1.0 - r) ** 2 * (1.0 + 0.5 * r) if r < 1.0 else 0.0
     # lepton resolution: lres = (kind, a, b, c, eta_max, efficiency)
     if lres[0] == 0.0:  # calorimeter
-        e = max(pt * math.cosh(eta) / 1000.0, 1e-6)
+        e = max(pt * kE / kt / 1000.0, 1e-6)
         sr = math.sqrt(lres[1] * lres[1] / e + (lres[2] / e) ** 2 + lres[3] * lres[3])
     else:
         sr = math.sqrt(lres[1] * lres[1] + (lres[2] * pt / 1000.0) ** 2)
     ptr = max(pt * (1.0 + sr * zl), 0.0)
-    wpx = ptw * math.cos(phi)
-    wpy = ptw * math.sin(phi)
     sg = math.sqrt(rec[0] * rec[0] + (rec[1] * ptw) ** 2)
     ux = -wpx + sg * zx
     uy = -wpy + sg * zy
@@ -152,10 +151,10 @@ def _event_s(mm, ptw, phi, q, cq, kx, ky, kz, zl, zx, zy, m4, lres, gaps, rec, s
     met = math.hypot(mx, my)
     mt = math.sqrt(max(2.0 * (ptr * met - (lpx * mx + lpy * my)), 0.0))
     ut = math.hypot(ux, uy)
-    ae = abs(eta)
-    acc = ae < lres[4]
+    she = abs(kz) / kt
+    acc = she < math.sinh(lres[4])
     for gi in range(gaps.shape[0]):
-        if ae >= gaps[gi, 0] and ae < gaps[gi, 1]:
+        if she >= math.sinh(gaps[gi, 0]) and she < math.sinh(gaps[gi, 1]):
             acc = False
     ok = acc and ptr > sel[0] and met > sel[1] and mt > sel[2] and ut < sel[3] and r < 1.0
     return pt, ptr, met, mt, ut, ok, wdec, phs
@@ -252,10 +251,11 @@ def generate_histogram(u, z, mode, p_plus, inv_m, masses, ys, norms, flat, tabs,
     z[0:3, i]; obs = 1 (reco lepton p_T), 2 (E_T^miss), 3 (m_T)."""
     nb = h.shape[0]
     for i in range(u.shape[0]):
-        mm, yy, ptw, ph, ch, qd, cq, pcs, ke, kx, ky, kz = _sample_one(u, i, mode, p_plus, inv_m, masses, ys,
-                                                                       norms, flat, tabs, inv_pt, f_unif)
-        pt, ptr, met, mt, ut, ok, wdec, phs = _event_s(mm, ptw, ph, ch, cq, kx, ky, kz, z[0, i], z[1, i], z[2, i],
-                                                       m4, lres, gaps, rec, sel, f_unif)
+        r = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, f_unif)
+        mm, ptw, ch, cq = r[0], r[2], r[4], r[6]
+        pt, ptr, met, mt, ut, ok, wdec, phs = _event_s(mm, ptw * r[12], ptw * r[13], ptw, ch, cq, r[8], r[9], r[10],
+                                                       r[11], z[0, i], z[1, i], z[2, i], m4, lres, gaps, rec, sel,
+                                                       f_unif)
         if not ok:
             continue
         x = ptr if obs == 1 else (met if obs == 2 else mt)
