@@ -279,7 +279,15 @@ def _limit_entry(req):
         raise NudmsimError("--option events must be >= 10000 and seed >= 0")
     return limit_curve(card, lepton=o.get("lepton", "mu"), charge=o.get("charge", "plus"),
                        lumi_fb=o.get("lumi_fb"), masses=req.masses, n_events=n_events, seed=seed,
-                       scheduler=req.scheduler if req.scheduler else "sync", progress=req.progress)
+                       scheduler=_scheduler(req.scheduler), progress=req.progress)
+
+
+def _scheduler(value):
+    """The per-mass fits take milliseconds once the templates exist, so the default is in-process ("sync");
+    ``--scheduler local`` starts a local Dask cluster, an address uses an existing scheduler."""
+    if not value:
+        return "sync"
+    return None if value == "local" else value
 
 
 def mw_closure(card, *, mw_true=None, lepton="mu", n_data=10_000_000, n_template=10_000_000, seed=7):
