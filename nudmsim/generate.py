@@ -45,6 +45,9 @@ def unweighted(sample: EventSample, rng: np.random.Generator) -> EventSample:
     if not np.isfinite(total) or total < 0:
         raise NudmsimError("cannot unweight: weights are not finite and non-negative")
     n_obs = int(rng.poisson(total))
+    if n_obs > max(10 * len(w), 10_000_000):  # e.g. LHC W samples: ~1e9 events in the exposure
+        raise NudmsimError(f"cannot unweight: the exposure holds {n_obs:.3g} events, more than 10x the "
+                           f"{len(w)} generated (drop --unweighted, or use a card with a smaller exposure)")
     if n_obs == 0 or total == 0:
         picked = ev[:0]
     else:
