@@ -283,11 +283,13 @@ def _limit_entry(req):
 
 
 def _scheduler(value):
-    """The per-mass fits take milliseconds once the templates exist, so the default is in-process ("sync");
-    ``--scheduler local`` starts a local Dask cluster, an address uses an existing scheduler."""
-    if not value:
-        return "sync"
-    return None if value == "local" else value
+    """Scans run on Dask like every nudmsim scan: a local cluster by default (``None``), an existing scheduler
+    when an address is given, in-process with ``--scheduler sync`` (the per-mass fits take milliseconds once
+    the templates exist, so ``sync`` is the quickest for one curve; ``local`` is accepted as an alias of the
+    default)."""
+    if not value or value == "local":
+        return None
+    return value
 
 
 def mw_closure(card, *, mw_true=None, lepton="mu", n_data=10_000_000, n_template=10_000_000, seed=7):
