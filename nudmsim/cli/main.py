@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
 
-import numpy as np
 
 from .. import __version__
 from ..errors import NudmsimError

@@ -19,41 +19,13 @@ first mu above the minimum with q(mu) = threshold(mu s_tot).  This module re-imp
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
 from ..errors import NudmsimError
+from .tables import read_table  # noqa: F401  (re-exported: used by the DD analyses)
 
 CHI2_1_90 = 2.705543454095404  # scipy.stats.chi2(1).isf(0.1)
-
-
-@lru_cache(maxsize=16)
-def _read_table(path: str) -> tuple[list[str], np.ndarray]:
-    header, rows = None, []
-    with open(path) as fh:
-        for line in fh:
-            s = line.strip()
-            if not s or s.startswith("#"):
-                continue
-            if header is None:
-                header = [h.strip() for h in s.split(",")]
-                continue
-            rows.append([float(x) for x in s.split(",")])
-    if header is None or not rows:
-        raise NudmsimError(f"{path}: no header or no data rows")
-    arr = np.asarray(rows, dtype=float)
-    arr.setflags(write=False)
-    return header, arr
-
-
-def read_table(path) -> tuple[list[str], np.ndarray]:
-    """(header, rows) of a data CSV with a ``#`` provenance block."""
-    p = Path(path)
-    if not p.is_file():
-        raise NudmsimError(f"data file '{p}' does not exist")
-    return _read_table(str(p.resolve()))
 
 
 class MigrationMatrix:

@@ -10,7 +10,7 @@ from ..errors import NudmsimError
 
 
 @lru_cache(maxsize=64)
-def _read(path: str, mtime: float) -> dict[str, np.ndarray]:
+def _read(path: str, mtime: float) -> tuple[list[str], np.ndarray]:
     header, rows = None, []
     with open(path) as fh:
         for line in fh:
@@ -29,12 +29,25 @@ def _read(path: str, mtime: float) -> dict[str, np.ndarray]:
     arr = np.asarray(rows, dtype=float)
     if arr.shape[1] != len(header):
         raise NudmsimError(f"{path}: {arr.shape[1]} columns but header names {len(header)}")
-    return {h: arr[:, i].copy() for i, h in enumerate(header)}
+    arr.setflags(write=False)
+    return header, arr
 
 
-def read_csv_table(path) -> dict[str, np.ndarray]:
-    """Columns of a nudmsim data CSV by header name (cached; arrays must not be modified)."""
+def _resolved(path) -> Path:
     p = Path(path)
     if not p.is_file():
         raise NudmsimError(f"data file '{p}' does not exist")
-    return _read(str(p.resolve()), p.stat().st_mtime)
+    return p.resolve()
+
+
+def read_table(path) -> tuple[list[str], np.ndarray]:
+    """(header, rows) of a data CSV with a ``#`` provenance block; rows is a read-only 2-d array (cached)."""
+    p = _resolved(path)
+    header, arr = _read(str(p), p.stat().st_mtime)
+    return list(header), arr
+
+
+def read_csv_table(path) -> dict[str, np.ndarray]:
+    """Columns of a nudmsim data CSV by header name (copies; cached parse)."""
+    header, arr = read_table(path)
+    return {h: arr[:, i].copy() for i, h in enumerate(header)}
