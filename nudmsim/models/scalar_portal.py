@@ -94,3 +94,23 @@ def decay_width_x_to_nu_gamma(y_X, y_q, m_X, m_phi):
     y_X, y_q = np.asarray(y_X, dtype=float), np.asarray(y_q, dtype=float)
     m_X, m_phi = np.asarray(m_X, dtype=float), np.asarray(m_phi, dtype=float)
     return y_X**2 * y_q**2 * c.ALPHA_EM * m_X**5 / (192.0 * np.pi**4 * m_phi**4)
+
+
+def sigma_v_annihilation(y_X, m_X, m_phi):
+    """s-wave <sigma v>(X Xbar -> nu nubar) in MeV^-2 for Dirac X (masses in MeV), exact in m_X/m_phi:
+
+        sigma v = y_X^4 m_X^2 / (32 pi (m_X^2 + m_phi^2)^2)  ->  y_X^4 m_X^2 / (32 pi m_phi^4)  (m_phi >> m_X).
+
+    Derivation (L > y_X Xbar P_L nu phi + h.c., phi real, one left-handed nu): only the t-channel phi exchange
+    exists for X(p1) Xbar(p2) -> nu(k1) nubar(k2); the spin sum is sum|M|^2 = y^4 (m^2 - t)^2/(t - m_phi^2)^2,
+    at threshold t = -m^2, so the spin average is y^4 m^4/(m^2 + m_phi^2)^2 and sigma v = |M|^2/(32 pi m^2).
+    The same topology in seed 002 (eq. 7, Dirac chi, neutrino portal) gives the identical formula.
+
+    Seed 004 §VII prints (sigma v) = y_X^4/(16 pi m_phi^4), which has dimension MeV^-4 (it drops m_X^2)
+    and a coefficient 1/(16 pi): that is twice this result.  1/(16 pi) is what two neutrino flavours coupled
+    with the same y_X would give (a non-chiral coupling to a Dirac neutrino would give 1/(8 pi)).  The full sigma(s) and its thermal average are in
+    :mod:`nudmsim.cosmology.thermal` (tests in tests/test_cosmology_kd.py)."""
+    _check_masses(m_X=m_X, m_phi=m_phi)
+    y_X = np.asarray(y_X, dtype=float)
+    m_X, m_phi = np.asarray(m_X, dtype=float), np.asarray(m_phi, dtype=float)
+    return y_X**4 * m_X**2 / (32.0 * np.pi * (m_X**2 + m_phi**2) ** 2)
