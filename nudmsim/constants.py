@@ -123,3 +123,7 @@ VESC_SHM = 544.0 * km / s
 #: 1 MeV^-2 in cm^2
 INV_MEV2_TO_CM2 = (HBARC / cm) ** 2
 PI = math.pi
+
+# --- astrophysics -------------------------------------------------------------------------------
+#: solar mass 1.98841e30 kg (PDG 2024, Astrophysical constants table)
+M_SUN = 1.98841e30 * kg
