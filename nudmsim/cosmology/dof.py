@@ -120,8 +120,13 @@ def g_s(T) -> np.ndarray:
     return np.interp(np.log(np.asarray(T, dtype=float)), lt, gs)
 
 
-def dlng_s_dlnT(T) -> np.ndarray:
-    """d ln g_s / d ln T (numerical derivative of the table)."""
+@functools.lru_cache(maxsize=1)
+def _dlng_s_table():
     lt, _, gs = _table()
-    d = np.gradient(np.log(gs), lt)
+    return lt, np.gradient(np.log(gs), lt)
+
+
+def dlng_s_dlnT(T) -> np.ndarray:
+    """d ln g_s / d ln T (numerical derivative of the table, computed once)."""
+    lt, d = _dlng_s_table()
     return np.interp(np.log(np.asarray(T, dtype=float)), lt, d)
