@@ -116,18 +116,16 @@ class Card:
         return self.get(key, dict)
 
     def relative_file(self, key: str) -> Path:
-        """A file named in the card (relative to the card's folder, or to the resource folders)."""
+        """A file named in the card: absolute, or relative to the card's folder, ``data/`` or ``fluxes/``."""
+        from .paths import resource_dir
+
         name = self.get(key, str)
-        for base in (self.path.parent, self.path.parent.parent / "data", self.path.parent.parent):
-            p = (base / name)
+        for base in (self.path.parent, resource_dir("data"), resource_dir("fluxes")):
+            p = base / name
             if p.is_file():
                 return p
-        from .paths import data_file
-        p = data_file(name)
-        if p.is_file():
-            return p
         raise self.error(key, f"names file '{name}', which does not exist",
-                         "give a path relative to the card or to data/")
+                         "give a path relative to the card, to data/ or to fluxes/")
 
     def __repr__(self) -> str:
         return f"<{self.kind} card {self.path.name} sha256={self.sha256[:12]}>"

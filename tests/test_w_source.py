@@ -8,6 +8,7 @@ from nudmsim import constants as c
 from nudmsim.analyses import _w_sample as ws
 from nudmsim.analyses import w_boson as wb
 from nudmsim.errors import NudmsimError, ParameterError
+from nudmsim.paths import flux_file
 from nudmsim.sources import pp
 from nudmsim.validation import w_boson as v
 
@@ -109,7 +110,7 @@ def test_bad_input(tmp_path):
     card = tmp_path / "pp_low.toml"
     text = cards.load_source("pp_7tev").text.replace("sqrts_TeV = 7.0", "sqrts_TeV = 0.05")
     text = text.replace('luminosity_table = "pp_w_lumi_7tev.csv"',
-                        f'luminosity_table = "{pp.__file__.rsplit("/nudmsim/", 1)[0]}/fluxes/pp_w_lumi_7tev.csv"')
+                        f'luminosity_table = "{flux_file("pp_w_lumi_7tev.csv")}"')
     text = text.replace("luminosity_table_sqrts_TeV = 7.0", "luminosity_table_sqrts_TeV = 0.05")
     card.write_text(text)
     with pytest.raises(ParameterError, match="below the W production threshold"):
