@@ -118,17 +118,41 @@ def gamma_rate(T, y_X, m_X, m_phi, channels=("nu", "nubar")) -> float:
     _check(y_X, m_X, m_phi)
     Tn = float(nu_temperature(T))
     total = 0.0
-    x_res = m_X * ((m_phi / m_X) ** 2 - 1.0) / 2.0 / Tn
     for ch in channels:
-        def integrand(x, ch=ch):
+        def integrand(w, ch=ch):  # omega [MeV]
+            x = w / Tn
             e = np.exp(-x)
-            f1f = e / (1.0 + e) ** 2
-            return x**2 * f1f * _t_moment(x * Tn, y_X, m_X, m_phi, ch)
+            return w**2 * e / (1.0 + e) ** 2 * _t_moment(w, y_X, m_X, m_phi, ch)
 
-        pts = [x_res] if (ch == "nubar" and x_res < 80.0) else None
-        val, _ = integrate.quad(integrand, 0.0, 80.0, points=pts, limit=400, epsrel=1e-7, epsabs=0.0)
-        total += val * Tn**3 / (2.0 * np.pi**2)
-    return total / (3.0 * m_X * Tn)
+        total += _omega_integral(integrand, Tn, y_X, m_X, m_phi, resonant=(ch == "nubar"))
+    return total / (2.0 * np.pi**2) / (3.0 * m_X * Tn)
+
+
+def _omega_integral(fn, Tn, y_X, m_X, m_phi, resonant):
+    """Int_0^{80 T_nu} fn(omega) d omega; around the s-channel pole (omega_res = (m_phi^2 - m^2)/2m, half width
+    m_phi Gamma/2m) the Breit-Wigner variable theta = arctan((s - m_phi^2)/(m_phi Gamma)) is used."""
+    hi = 80.0 * Tn
+    opts = dict(limit=400, epsrel=1e-8, epsabs=0.0)
+    if not resonant:
+        return integrate.quad(fn, 0.0, hi, **opts)[0]
+    w_res = (m_phi**2 - m_X**2) / (2.0 * m_X)
+    mg = m_phi * width_phi(y_X, m_X, m_phi)
+    half = mg / (2.0 * m_X)
+    a, b = max(w_res - 200.0 * half, 0.0), min(w_res + 200.0 * half, hi)
+    if a >= b:  # pole outside the thermal range
+        return integrate.quad(fn, 0.0, hi, **opts)[0]
+    out = 0.0
+    if a > 0:
+        out += integrate.quad(fn, 0.0, a, **opts)[0]
+    if b < hi:
+        out += integrate.quad(fn, b, hi, **opts)[0]
+
+    def in_theta(th):  # d omega = (mg / 2m) sec^2 theta d theta
+        w = w_res + half * math.tan(th)
+        return float(fn(w)) * half / math.cos(th) ** 2
+
+    ta, tb = math.atan((a - w_res) / half), math.atan((b - w_res) / half)
+    return out + integrate.quad(in_theta, ta, tb, **opts)[0]
 
 
 def gamma_small_e(T, y_X, m_X, m_phi, n_channels: int = 2):
