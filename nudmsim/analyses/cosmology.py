@@ -2,7 +2,8 @@
 :mod:`nudmsim.cosmology.kinetic` and :mod:`nudmsim.cosmology.thermal`, docs in ``docs/cosmology.md``).
 
 * ``kinetic-decoupling``: upper limit on sigma_NC vs m_X at m_phi = r m_X from T_KD > T_min (Lyman-alpha,
-  1.4 keV), with y_q at the kaon bound 1.58e-4 (seed Fig. 2).  ``--option normalisation=computed`` (default:
+  1.4 keV), with y_q at the kaon bound 1.58e-4 (seed Fig. 2).  ``--option channels=nu`` drops the
+  nubar X -> phi -> nubar X pole, which dominates below m_X ~ 30 keV (r = 3).  ``--option normalisation=computed`` (default:
   full numerical gamma(T) of seed eq. 14) or ``seed`` (seed eq. 15 as printed, 0.4 keV; ~7x our T_KD).
 * ``thermal-relic``: the sigma_NC for which X is a thermal relic (Omega h^2 = 0.12), y_q = 1e-9 by default
   (seed Fig. 5); masses excluded by N_eff are kept in the CSV, the title states the N_eff bound.
@@ -67,10 +68,10 @@ def _sigma_nc_cm2(y_X, y_q, m, r):
 def _kd_point(args):
     from ..cosmology import kinetic
 
-    m, r, T_min, norm = args
+    m, r, T_min, norm, channels = args
     if norm == "seed":  # invert eq. 15: T_KD = 0.4 keV (m/MeV)^1.25 (0.1/y) sqrt(r^2-1)
         return 0.1 * float(kinetic.t_kd_seed_eq15(0.1, m, r)) / T_min
-    return kinetic.y_x_max(m, r * m, T_min)
+    return kinetic.y_x_max(m, r * m, T_min, channels=channels)
 
 
 def kinetic_decoupling_limit(req):
@@ -90,7 +91,13 @@ def kinetic_decoupling_limit(req):
     y_q = _option_float(req, "y_q", _card_number(req.card, "couplings.y_q_kaon_bound", 1.58e-4))
     prefactor = None if norm == "computed" else kinetic.M_CUT_SEED
     T_min = kinetic.t_kd_min_lyman_alpha(m_wdm, prefactor=prefactor)
-    pts = [(float(m), r, T_min, norm) for m in masses]
+    channels = tuple(str(req.options.get("channels", "nu,nubar")).replace("+", ",").split(","))
+    if not channels or any(ch not in ("nu", "nubar") for ch in channels):
+        raise NudmsimError(f"--option channels={req.options.get('channels')}: give nu,nubar (default) or nu")
+    if np.any(masses < 5.0 * T_min):
+        raise NudmsimError(f"--masses: kinetic decoupling needs non-relativistic X, m_X >= 5 T_min = "
+                           f"{5 * T_min / c.keV:.1f} keV")
+    pts = [(float(m), r, T_min, norm, channels) for m in masses]
     y_max = np.array(map_points(_kd_point, pts, scheduler=req.scheduler or "sync", progress=req.progress,
                                 label="kinetic-decoupling"), dtype=float)
     sig = _sigma_nc_cm2(y_max, y_q, masses, r)
@@ -140,6 +147,7 @@ register_analysis(AnalysisEntry(
     default_detector="cosmology", limit=kinetic_decoupling_limit,
     limit_options={"normalisation": "computed (numerical gamma of eq. 14, default) or seed (eq. 15 as printed)",
                    "y_q": "phi-quark coupling for sigma_NC (default 1.58e-4, kaon bound)",
+                   "channels": "nu,nubar (default: phi exchange + s-channel pole) or nu (drop the pole)",
                    "m_wdm_keV": "Lyman-alpha WDM mass bound (default 5.3)"}))
 register_analysis(AnalysisEntry(
     name="thermal-relic",

@@ -17,8 +17,13 @@ X has 2 spin states, |M|^2_avg = sum|M|^2 / 2):
   turns into the X line), sum|M|^2 = y^4 (m^2 - u)^2 / (u - m_phi^2)^2, u = 2 m^2 - s - t.
 * nubar X -> nubar X: s-channel phi (the resonance the seed mentions), sum|M|^2 = y^4 (s - m^2)^2 /
   ((s - m_phi^2)^2 + m_phi^2 Gamma_phi^2), Gamma_phi = 2 y^2 m_phi (1 - 1/r^2)^2/(16 pi) (X nubar + Xbar nu).
-  The resonance sits at omega = m (r^2 - 1)/2 >> T_KD: off resonance this channel equals the nu channel at
-  small omega (both -> 4 y^4 m^2 omega^2 / Delta^2, Delta = m_phi^2 - m^2), so it is kept, not dropped.
+  Off resonance this channel equals the nu channel at small omega (both -> 4 y^4 m^2 omega^2 / Delta^2,
+  Delta = m_phi^2 - m^2), so it is kept, not dropped.  The pole sits at omega = m (r^2 - 1)/2; it is
+  Boltzmann-suppressed for T_KD in the small-E regime, but at the Lyman-alpha bound (T = 1.4 keV, small y,
+  narrow width, gamma_res ~ y^4/Gamma ~ y^2) it dominates for m_X below ~0.1 MeV (r = 3): the seed's
+  "negligible for m_X > 0.5 keV" does not hold there.  The pole is integrated in the Breit-Wigner variable
+  (checked against the narrow-width approximation).  Caveat: near the pole this is on-shell phi production
+  (inverse decay), which the Bringmann-Hofmann treatment counts as scattering; ``channels=("nu",)`` drops it.
   Xbar scatters identically (CP), so gamma is the same per X and per Xbar.
 
 Small-E_nu limit (omega << m, Delta/m): dsigma/dt = y^4/(32 pi Delta^2), isotropic, and per channel
@@ -228,11 +233,32 @@ def t_kd_min_lyman_alpha(m_wdm_keV: float = M_WDM_MIN_KEV, prefactor: float | No
     return c.keV * (prefactor / m_f) ** (1.0 / 3.0)
 
 
-def y_x_max(m_X, m_phi, T_min: float, channels=("nu", "nubar")) -> float:
-    """Largest y_X with T_KD >= T_min (gamma/H grows with T, and gamma ~ y^4 up to the width in the
-    s-channel resonance, iterated twice)."""
-    y = 1.0
-    for _ in range(3):
-        g1 = gamma_rate(T_min, y, m_X, m_phi, channels) / y**4
-        y = (float(hubble(T_min)) / g1) ** 0.25
-    return y
+def y_x_max(m_X, m_phi, T_min: float, channels=("nu", "nubar"), rtol: float = 1e-6) -> float:
+    """Largest y_X with T_KD >= T_min, i.e. gamma(T_min, y) = H(T_min) (gamma/H grows with T).
+
+    gamma ~ y^4 off resonance but ~ y^2 when the s-channel pole (width ~ y^2) dominates, so the root is
+    found by secant steps in (ln y, ln gamma), starting from the y^4 scaling."""
+    _check(1.0, m_X, m_phi)
+    target = math.log(float(hubble(T_min)))
+
+    def lg(ly):
+        return math.log(gamma_rate(T_min, math.exp(ly), m_X, m_phi, channels)) - target
+
+    x0 = 0.0
+    f0 = lg(x0)
+    x1 = x0 - f0 / 4.0
+    f1 = lg(x1)
+    for _ in range(12):
+        if abs(f1) < rtol:
+            return math.exp(x1)
+        slope = (f1 - f0) / (x1 - x0) if x1 != x0 else 4.0
+        slope = min(max(slope, 1.0), 6.0)  # physical range 2-4
+        x0, f0 = x1, f1
+        x1 = x1 - f1 / slope
+        f1 = lg(x1)
+    lo, hi = math.log(1e-14), math.log(1e3)  # fallback: bracketing root
+    if lg(lo) > 0:
+        return 0.0  # the s-channel pole keeps X coupled for any coupling: no allowed y_X
+    if lg(hi) < 0:  # pragma: no cover
+        return math.inf
+    return math.exp(optimize.brentq(lg, lo, hi, xtol=1e-7))
