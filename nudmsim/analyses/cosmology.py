@@ -100,13 +100,17 @@ def kinetic_decoupling_limit(req):
     pts = [(float(m), r, T_min, norm, channels) for m in masses]
     y_max = np.array(map_points(_kd_point, pts, scheduler=req.scheduler or "sync", progress=req.progress,
                                 label="kinetic-decoupling"), dtype=float)
-    sig = _sigma_nc_cm2(y_max, y_q, masses, r)
+    y_pert = math.sqrt(4.0 * math.pi)
+    nonpert = y_max > y_pert  # bound weaker than perturbativity: the tree-level rate (and width) is meaningless
+    sig = np.where(nonpert, np.nan, _sigma_nc_cm2(y_max, y_q, masses, r))
+    note = (f"; NaN where y_X^max > sqrt(4 pi) (m_X = {', '.join(f'{v:g}' for v in masses[nonpert])} MeV)"
+            if np.any(nonpert) else "")
     return LimitCurve(
         x=masses, observed=sig, x_label="m_X", y_label="sigma_NC", x_unit="MeV", y_unit="cm^2",
         title=f"kinetic decoupling T_KD > {T_min / c.keV:.2f} keV, m_phi = {r:g} m_X, y_q = {y_q:g}",
         provenance=(f"nudmsim kinetic-decoupling ({norm} T_KD): Lyman-alpha m_WDM > {m_wdm:g} keV -> "
                     f"T_KD > {T_min / c.keV:.3f} keV; y_X bound from gamma(T) = H(T) (seed 004 eq. 14), "
-                    f"sigma_NC = y_X^2 y_p^2 m_X^2/(16 pi m_phi^4) with y_p(y_q = {y_q:g})"))
+                    f"sigma_NC = y_X^2 y_p^2 m_X^2/(16 pi m_phi^4) with y_p(y_q = {y_q:g}){note}"))
 
 
 def _relic_point(args):
