@@ -9,6 +9,11 @@ import numpy as np
 from ..io import save_figure, write_csv
 
 
+def _axis(label: str, unit: str) -> str:
+    """Axis text 'label [unit]'; no empty brackets for dimensionless quantities."""
+    return f"{label} [{unit}]" if unit else label
+
+
 @dataclass
 class LimitRequest:
     """What ``nudmsim limit`` asks of an analysis.
@@ -55,8 +60,8 @@ class LimitCurve:
         return cols
 
     def write_csv(self, path) -> Path:
-        header = (f"{self.title}\n{int(self.cl * 100)}% CL; x = {self.x_label} [{self.x_unit}], "
-                  f"y = {self.y_label} [{self.y_unit}]\n{self.provenance}")
+        header = (f"{self.title}\n{int(self.cl * 100)}% CL; x = {_axis(self.x_label, self.x_unit)}, "
+                  f"y = {_axis(self.y_label, self.y_unit)}\n{self.provenance}")
         return write_csv(path, header, self.columns())
 
     def plot(self, path=None, ax=None):
@@ -81,8 +86,8 @@ class LimitCurve:
             ax.plot(rx, ry, "r:", lw=2, label=rl)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel(f"{self.x_label} [{self.x_unit}]")
-        ax.set_ylabel(f"{self.y_label} [{self.y_unit}]")
+        ax.set_xlabel(_axis(self.x_label, self.x_unit))
+        ax.set_ylabel(_axis(self.y_label, self.y_unit))
         ax.set_title(self.title, fontsize=10)
         ax.legend(fontsize=8)
         if own and path is not None:

@@ -1,0 +1,29 @@
+"""Regressions found by running every documented command as a user would (review of issues 1-5).
+
+Each test failed before its fix: CLI messages, output files and plot layout, not physics."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nudmsim.stats.curves import LimitCurve
+
+
+def _band_curve(y_unit=""):
+    """A curve shaped like the atlas-w one: wide bands reaching the top right corner."""
+    x = np.geomspace(5.0, 150.0, 30)
+    med = np.where(x < 30, 0.03 * (5 / x) ** 1.5, 0.025)
+    return LimitCurve(x=x, observed=np.full(x.size, np.nan), expected=med,
+                      bands={"-2": 0.2 * med, "-1": 0.2 * med, "+1": 1.8 * med, "+2": 2.6 * med},
+                      x_label="m4", y_label="|U_mu4|^2", x_unit="GeV", y_unit=y_unit, title="t",
+                      reference=(np.array([2.0, 1000.0]), np.array([1.7e-4, 1.7e-4]), "ref"))
+
+
+def test_dimensionless_axis_has_no_empty_brackets(tmp_path):
+    curve = _band_curve(y_unit="")
+    ax = curve.plot()
+    assert ax.get_ylabel() == "|U_mu4|^2"
+    assert ax.get_xlabel() == "m4 [GeV]"
+    curve.write_csv(tmp_path / "c.csv")
+    header = (tmp_path / "c.csv").read_text().splitlines()[1]
+    assert "[]" not in header and "y = |U_mu4|^2" in header and "x = m4 [GeV]" in header
