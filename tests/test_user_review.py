@@ -27,3 +27,17 @@ def test_dimensionless_axis_has_no_empty_brackets(tmp_path):
     curve.write_csv(tmp_path / "c.csv")
     header = (tmp_path / "c.csv").read_text().splitlines()[1]
     assert "[]" not in header and "y = |U_mu4|^2" in header and "x = m4 [GeV]" in header
+
+
+def test_limit_plot_legend_does_not_cover_the_bands():
+    """atlas-w: the legend sat in the upper right corner, on top of the +-1/2 sigma bands."""
+    ax = _band_curve().plot()
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    leg = ax.get_legend().get_window_extent(renderer)
+    frame = ax.get_window_extent(renderer)
+    assert not leg.overlaps(frame)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

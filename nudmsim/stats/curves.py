@@ -89,7 +89,10 @@ class LimitCurve:
         ax.set_xlabel(_axis(self.x_label, self.x_unit))
         ax.set_ylabel(_axis(self.y_label, self.y_unit))
         ax.set_title(self.title, fontsize=10)
-        ax.legend(fontsize=8)
+        if own:  # outside the axes: inside, "best" ignores filled bands and covered them (atlas-w)
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+        else:
+            ax.legend(fontsize=8)
         if own and path is not None:
             save_figure(ax.figure, path)
             plt.close(ax.figure)
