@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import integrate, special
+from scipy import integrate
 
 from nudmsim import constants as c
 from nudmsim.cosmology import kinetic, thermal

@@ -3,8 +3,9 @@
 
 * ``kinetic-decoupling``: upper limit on sigma_NC vs m_X at m_phi = r m_X from T_KD > T_min (Lyman-alpha,
   1.4 keV), with y_q at the kaon bound 1.58e-4 (seed Fig. 2).  ``--option channels=nu`` drops the
-  nubar X -> phi -> nubar X pole, which dominates below m_X ~ 30 keV (r = 3).  ``--option normalisation=computed`` (default:
-  full numerical gamma(T) of seed eq. 14) or ``seed`` (seed eq. 15 as printed, 0.4 keV; ~7x our T_KD).
+  nubar X -> phi -> nubar X pole, which dominates below m_X ~ 30 keV (r = 3).
+  ``--option normalisation=computed`` (default: full numerical gamma(T) of seed eq. 14) or ``seed``
+  (seed eq. 15 as printed, 0.4 keV; ~7x our T_KD).  Points with y_X^max > sqrt(4 pi) are NaN.
 * ``thermal-relic``: the sigma_NC for which X is a thermal relic (Omega h^2 = 0.12), y_q = 1e-9 by default
   (seed Fig. 5); masses excluded by N_eff are kept in the CSV, the title states the N_eff bound.
 

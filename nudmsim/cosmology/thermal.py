@@ -38,7 +38,7 @@ import functools
 import math
 
 import numpy as np
-from scipy import interpolate, special
+from scipy import interpolate
 
 from .. import constants as c
 from ..errors import ParameterError
