@@ -41,3 +41,24 @@ def test_limit_plot_legend_does_not_cover_the_bands():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def _run(capsys, *argv):
+    from nudmsim.cli.main import main
+
+    try:
+        rc = main(list(argv))
+    except SystemExit as exc:  # argparse errors
+        rc = exc.code
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_negative_mass_gets_the_one_line_message(tmp_path, capsys):
+    """'--masses -5,10' was taken by argparse for an option: usage text + 'expected one argument'."""
+    csv = tmp_path / "m.csv"
+    rc, out, err = _run(capsys, "limit", "coherent2017", "--masses", "-5,10", "--scheduler", "sync",
+                        "-o", str(csv))
+    assert rc == 2
+    assert err.strip().splitlines() == ["nudmsim: error: --masses '-5,10': masses must be finite and > 0 (MeV)"]
+    assert not list(tmp_path.iterdir())

@@ -73,9 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def _glue_signed_values(argv):
+    """'--masses -5,10' -> '--masses=-5,10': argparse takes '-5,10' for an option and prints
+    'expected one argument'; glued, the value reaches our own one-line check."""
+    out = list(argv)
+    for i in range(len(out) - 1):
+        nxt = out[i + 1]
+        if out[i] in ("--masses", "--ratio") and len(nxt) > 1 and nxt[0] == "-" and (nxt[1].isdigit() or nxt[1] == "."):
+            out[i:i + 2] = [f"{out[i]}={nxt}", None]
+    return [a for a in out if a is not None]
+
+
 def main(argv=None) -> int:
     ap = build_parser()
-    args = ap.parse_args(argv)
+    args = ap.parse_args(_glue_signed_values(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         ap.print_help()
         return EXIT_USER_ERROR
