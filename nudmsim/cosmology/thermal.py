@@ -202,3 +202,13 @@ def neff_mass_bound(neff_max: float = NEFF_MAX_PLANCK2018, g_X: float = 4.0, fer
 def neff_excluded(m_X, neff_max: float = NEFF_MAX_PLANCK2018):
     """True where a thermal Dirac X of mass m_X [MeV] coupled to neutrinos violates N_eff <= neff_max."""
     return np.asarray(m_X, dtype=float) < neff_mass_bound(neff_max)
+
+
+def thermal_Y_neutrino_portal(m_chi, r, omega: float = OMEGA_DM_H2, exact: bool = False):
+    """Thermal-relic Y = y_L^4 (sum|U_l4|^2)^2 (m_chi/m_phi)^4 of the seed-002 neutrino portal (Dirac chi,
+    chi chibar -> nu nubar by t-channel phi exchange, m_phi = r m_chi).
+
+    The amplitude is the scalar-portal one with y_X^4 -> y_L^4 (sum|U|^2)^2 (seed 002 eq. 7 = our
+    s-wave formula), so Y = y_X^thermal^4 / r^4.  Seed 002 draws its target at <sigma v> = 1 pb = 3e-26 cm^3/s;
+    a symmetric Dirac relic needs ~8-9e-26 cm^3/s (Omega h^2 = 0.12), i.e. Y about 3x the 1-pb line."""
+    return thermal_yX(m_chi, r, omega=omega, exact=exact) ** 4 / float(r) ** 4
