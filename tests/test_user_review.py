@@ -62,3 +62,16 @@ def test_negative_mass_gets_the_one_line_message(tmp_path, capsys):
     assert rc == 2
     assert err.strip().splitlines() == ["nudmsim: error: --masses '-5,10': masses must be finite and > 0 (MeV)"]
     assert not list(tmp_path.iterdir())
+
+
+def test_event_count_accepts_scientific_notation(tmp_path, capsys):
+    """The help says 'default 1e5', but '-n 1e3' was refused (argparse int)."""
+    import uproot
+
+    out = tmp_path / "c.root"
+    rc, stdout, err = _run(capsys, "generate", "cevns", "-n", "1e3", "--seed", "1", "-o", str(out))
+    assert rc == 0, err
+    assert uproot.open(out)["events"].num_entries == 1000
+    rc, _, err = _run(capsys, "generate", "cevns", "-n", "1.5e0", "-o", str(tmp_path / "d.root"))
+    assert rc == 2 and "not a whole number of events" in err
+    assert not (tmp_path / "d.root").exists()

@@ -19,6 +19,21 @@ def _add_model_args(p, detector_default=None):
                         "`nudmsim list` shows parameters, units and defaults")
 
 
+def _event_count(text: str) -> int:
+    """-n accepts 1000000 and 1e6 (the help and the docs write 1e5); 1.5 is refused."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        val = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of events (e.g. 1000000 or 1e6)") from None
+    if not val.is_integer():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of events (e.g. 1000000 or 1e6)")
+    return int(val)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="nudmsim", description="Event-level simulator for neutrino-dark-matter "
                                  "physics: events, detector response, ROOT files, fits and limits.")
@@ -31,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="generate weighted events and write a ROOT file")
     p.add_argument("process", help="process name (see `nudmsim list processes`)")
     _add_model_args(p)
-    p.add_argument("-n", "--events", type=int, default=100_000, help="events to generate (default 1e5)")
+    p.add_argument("-n", "--events", type=_event_count, default=100_000,
+                   help="events to generate, e.g. 1000000 or 1e6 (default 1e5)")
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed -> same file)")
     p.add_argument("-o", "--output", required=True, help="output ROOT file")
     p.add_argument("--unweighted", action="store_true",
