@@ -75,3 +75,16 @@ def test_event_count_accepts_scientific_notation(tmp_path, capsys):
     rc, _, err = _run(capsys, "generate", "cevns", "-n", "1.5e0", "-o", str(tmp_path / "d.root"))
     assert rc == 2 and "not a whole number of events" in err
     assert not (tmp_path / "d.root").exists()
+
+
+def test_limit_without_sensitivity_is_not_printed_as_less_than_nan(tmp_path, capsys):
+    """xenon1t-x2nu above ~130 MeV (line outside the window) printed 'sigma_NC < nan cm^2'."""
+    csv = tmp_path / "x.csv"
+    rc, out, err = _run(capsys, "limit", "xenon1t-x2nu", "--masses", "60,300", "--ratio", "10",
+                        "--scheduler", "sync", "--quiet", "-o", str(csv))
+    assert rc == 0, err
+    lines = [ln for ln in out.splitlines() if ln.strip().startswith("m_X =")]
+    assert len(lines) == 2
+    assert "sigma_NC < " in lines[0] and "nan" not in lines[0]
+    assert "nan" not in lines[1] and "no limit" in lines[1]
+    assert "nan" in csv.read_text().splitlines()[-1]  # the CSV keeps the NaN
