@@ -88,3 +88,12 @@ def test_limit_without_sensitivity_is_not_printed_as_less_than_nan(tmp_path, cap
     assert "sigma_NC < " in lines[0] and "nan" not in lines[0]
     assert "nan" not in lines[1] and "no limit" in lines[1]
     assert "nan" in csv.read_text().splitlines()[-1]  # the CSV keeps the NaN
+
+
+def test_predict_header_without_parameters(capsys):
+    """'nudmsim predict cevns' printed 'cevns on coherent_csi_2017 with ' (dangling 'with')."""
+    rc, out, err = _run(capsys, "predict", "cevns")
+    assert rc == 0, err
+    assert out.splitlines()[0] == "cevns on coherent_csi_2017 (no model parameters)"
+    rc, out, err = _run(capsys, "predict", "nu-to-x", "--set", "m_X=20")
+    assert out.splitlines()[0] == "nu-to-x on coherent_csi_2017 with m_X=20, m_phi=30, y_X=3e-06, y_q=0.0001"

@@ -98,7 +98,8 @@ def cmd_predict(args) -> int:
     if args.json:
         print(json.dumps({k: (v[0] if isinstance(v, tuple) else v) for k, v in scalars.items()}, default=float))
     else:
-        print(f"{entry.name} on {card.name} with " + ", ".join(f"{k}={v:g}" for k, v in params.items()))
+        point = ", ".join(f"{k}={v:g}" for k, v in params.items())
+        print(f"{entry.name} on {card.name}" + (f" with {point}" if point else " (no model parameters)"))
         for k, v in scalars.items():
             print(f"  {k:<32} {_fmt(v)}")
     if args.plot:
