@@ -99,7 +99,7 @@ def kinetic_decoupling_limit(req):
         raise NudmsimError(f"--masses: kinetic decoupling needs non-relativistic X, m_X >= 5 T_min = "
                            f"{5 * T_min / c.keV:.1f} keV")
     pts = [(float(m), r, T_min, norm, channels) for m in masses]
-    y_max = np.array(map_points(_kd_point, pts, scheduler=req.scheduler or "sync", progress=req.progress,
+    y_max = np.array(map_points(_kd_point, pts, scheduler=req.scheduler, progress=req.progress,
                                 label="kinetic-decoupling"), dtype=float)
     y_pert = math.sqrt(4.0 * math.pi)
     nonpert = y_max > y_pert  # bound weaker than perturbativity: the tree-level rate (and width) is meaningless
@@ -133,7 +133,14 @@ def thermal_relic_curve(req):
     omega = _option_float(req, "omega_h2", _card_number(req.card, "relic.omega_dm_h2", thermal.OMEGA_DM_H2))
     neff_max = _card_number(req.card, "neff.neff_max", thermal.NEFF_MAX_PLANCK2018)
     exact = str(req.options.get("exact", "0")).lower() in ("1", "true", "yes")
-    y_X = np.atleast_1d(_relic_point((masses, r, omega, exact)))
+    if exact:  # one freeze-out solution per mass: a scan on Dask like every nudmsim scan
+        from ..scan import map_points
+
+        y_X = np.concatenate([np.atleast_1d(v) for v in map_points(
+            _relic_point, [(np.array([m]), r, omega, True) for m in masses], scheduler=req.scheduler,
+            progress=req.progress, label="thermal-relic")])
+    else:  # interpolation between exact solutions one decade apart: vectorised, milliseconds
+        y_X = np.atleast_1d(_relic_point((masses, r, omega, exact)))
     sig = _sigma_nc_cm2(y_X, y_q, masses, r)
     m_neff = thermal.neff_mass_bound(neff_max)
     return LimitCurve(
