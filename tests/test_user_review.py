@@ -97,3 +97,20 @@ def test_predict_header_without_parameters(capsys):
     assert out.splitlines()[0] == "cevns on coherent_csi_2017 (no model parameters)"
     rc, out, err = _run(capsys, "predict", "nu-to-x", "--set", "m_X=20")
     assert out.splitlines()[0] == "nu-to-x on coherent_csi_2017 with m_X=20, m_phi=30, y_X=3e-06, y_q=0.0001"
+
+
+def test_every_cli_argument_has_help_text():
+    """--compression, predict PROCESS, fit --json, list WHAT, demo --seed had none; fit/limit -d said
+    'default: the process's own' (it is the analysis's)."""
+    import argparse
+
+    from nudmsim.cli.main import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {'/'.join(a.option_strings) or a.dest}"
+               for name, p in sub.choices.items() for a in p._actions
+               if not isinstance(a, argparse._HelpAction) and not a.help]
+    assert missing == []
+    for name in ("fit", "limit"):
+        det = next(a for a in sub.choices[name]._actions if "--detector" in a.option_strings)
+        assert "analysis's own" in det.help

@@ -11,9 +11,9 @@ from ..errors import NudmsimError
 EXIT_USER_ERROR = 2
 
 
-def _add_model_args(p, detector_default=None):
-    p.add_argument("--detector", "-d", default=detector_default,
-                   help="detector card name (detectors/NAME.toml) or path; default: the process's own")
+def _add_model_args(p, owner="process"):
+    p.add_argument("--detector", "-d", default=None,
+                   help=f"detector card name (detectors/NAME.toml) or path; default: the {owner}'s own")
     p.add_argument("--set", dest="sets", action="append", metavar="NAME=VALUE", default=[],
                    help="model parameter, e.g. --set m_X=10 or --set m_X=10MeV (repeatable); "
                         "`nudmsim list` shows parameters, units and defaults")
@@ -41,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list processes (with parameters), detectors, analyses and checks")
-    p.add_argument("what", nargs="?", choices=("processes", "detectors", "analyses", "checks"))
+    p.add_argument("what", nargs="?", choices=("processes", "detectors", "analyses", "checks"),
+                   help="list only this (default: everything)")
 
     p = sub.add_parser("generate", help="generate weighted events and write a ROOT file")
     p.add_argument("process", help="process name (see `nudmsim list processes`)")
@@ -52,23 +53,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="output ROOT file")
     p.add_argument("--unweighted", action="store_true",
                    help="write a Poisson-fluctuated unweighted sample (weight 1) instead of weighted events")
-    p.add_argument("--compression", default="zstd", choices=("zstd", "lz4", "zlib", "none"))
+    p.add_argument("--compression", default="zstd", choices=("zstd", "lz4", "zlib", "none"),
+                   help="ROOT basket compression (default zstd)")
 
     p = sub.add_parser("predict", help="print expected event counts (and optionally plot the spectrum)")
-    p.add_argument("process")
+    p.add_argument("process", help="process name (see `nudmsim list processes`)")
     _add_model_args(p)
     p.add_argument("--plot", metavar="PNG", help="write the predicted spectrum to this PNG")
     p.add_argument("--json", action="store_true", help="print the prediction as JSON")
 
     p = sub.add_parser("fit", help="fit an analysis to its published data with iminuit")
     p.add_argument("analysis", help="analysis name (see `nudmsim list analyses`)")
-    _add_model_args(p)
+    _add_model_args(p, owner="analysis")
     p.add_argument("--plot", metavar="PNG", help="write the fit result plot to this PNG")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the fit result as JSON")
 
     p = sub.add_parser("limit", help="90%% CL limit (or projected sensitivity) vs mass, as CSV + PNG")
-    p.add_argument("analysis")
-    _add_model_args(p)
+    p.add_argument("analysis", help="analysis name (see `nudmsim list analyses`)")
+    _add_model_args(p, owner="analysis")
     p.add_argument("--masses", help="comma-separated masses in MeV (default: the analysis grid)")
     p.add_argument("--ratio", type=float, help="second parameter of the curve (e.g. r = m_phi/m_X)")
     p.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=VALUE",
@@ -85,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="the main job on embedded defaults: events, ROOT file, fit, limits, plot")
     p.add_argument("--outdir", default="nudmsim_demo", help="output folder (default ./nudmsim_demo)")
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     return ap
 
 
