@@ -114,3 +114,15 @@ def test_every_cli_argument_has_help_text():
     for name in ("fit", "limit"):
         det = next(a for a in sub.choices[name]._actions if "--detector" in a.option_strings)
         assert "analysis's own" in det.help
+
+
+def test_si_limit_masses_in_gev_by_mistake(tmp_path, capsys):
+    """'--masses 10,20' (meant as GeV, read as MeV) said 'see nudmsim predict x-to-nu ... choose a larger
+    m_X': the wrong process and parameter for a WIMP scan."""
+    rc, out, err = _run(capsys, "limit", "xenon1t-si", "--masses", "10,20", "--scheduler", "sync", "--quiet",
+                        "-o", str(tmp_path / "si.csv"))
+    assert rc == 2
+    assert len(err.strip().splitlines()) == 1
+    assert "x-to-nu" not in err and "m_X" not in err
+    assert "0.01, 0.02 GeV" in err and "MeV" in err
+    assert not list(tmp_path.iterdir())

@@ -91,8 +91,12 @@ def xenon1t_si(req) -> LimitCurve:
     masses = mo if req.masses is None else np.asarray(req.masses) / c.GeV
     asym = _flag(req.options, "asymptotic")
     pts = [(str(det.card.path), det.card.sha256, float(m), asym) for m in masses]
-    y = map_points(_si_point, pts, scheduler=req.scheduler, progress=req.progress, label="xenon1t-si")
-    y = _finish(masses, y, "the scan", det)
+    y = np.asarray(map_points(_si_point, pts, scheduler=req.scheduler, progress=req.progress,
+                              label="xenon1t-si"), dtype=float)
+    if not np.any(np.isfinite(y)):  # the generic message speaks of x-to-nu and m_X; the usual cause is GeV
+        shown = ", ".join(f"{m:.4g}" for m in masses[:5]) + (", ..." if len(masses) > 5 else "")
+        raise NudmsimError(f"xenon1t-si: no WIMP mass in the scan ({shown} GeV) gives a detectable recoil; "
+                           "--masses is in MeV (for 10 and 50 GeV write --masses 10000,50000)")
     return LimitCurve(x=np.asarray(masses, float), observed=y, x_label="m_chi", y_label="sigma_SI (nucleon)",
                       x_unit="GeV", y_unit="cm^2", title="XENON1T 2018 SI limit (binwise likelihood)",
                       provenance=f"nudmsim xenon1t-si, card {det.card.path.name} sha256 {det.card.sha256[:12]}, "
