@@ -126,3 +126,14 @@ def test_si_limit_masses_in_gev_by_mistake(tmp_path, capsys):
     assert "x-to-nu" not in err and "m_X" not in err
     assert "0.01, 0.02 GeV" in err and "MeV" in err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("address", ["foo", "tcp://foo"])
+def test_malformed_scheduler_address_is_one_line(tmp_path, capsys, address):
+    """'--scheduler foo' ended in a 60-line distributed traceback and exit 1."""
+    rc, out, err = _run(capsys, "limit", "xenon1t-si", "--scheduler", address, "--masses", "10000,20000",
+                        "-o", str(tmp_path / "si.csv"))
+    assert rc == 2
+    assert err.strip().splitlines() == [err.strip()] and "Traceback" not in err
+    assert f"--scheduler {address}: not a Dask scheduler address" in err
+    assert not list(tmp_path.iterdir())

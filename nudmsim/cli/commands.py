@@ -142,6 +142,21 @@ def _parse_masses(text):
     return vals
 
 
+def _check_scheduler(address):
+    """'sync', 'local', None or a Dask address with a port (a bad one gave a distributed traceback)."""
+    if address in (None, "sync", "local"):
+        return
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        proto, loc = parse_address(address)
+        if proto in ("tcp", "tls", "ws", "wss", "ucx"):
+            parse_host_port(loc)
+    except (ValueError, TypeError) as exc:
+        raise NudmsimError(f"--scheduler {address}: not a Dask scheduler address ({exc}); give e.g. "
+                           "tcp://host:8786, or 'sync' to run in-process") from None
+
+
 def cmd_limit(args) -> int:
     from ..stats.curves import LimitRequest
 
@@ -153,6 +168,7 @@ def cmd_limit(args) -> int:
     png = Path(args.plot) if args.plot else csv.with_suffix(".png")
     check_writable(csv)
     check_writable(png)
+    _check_scheduler(args.scheduler)
     if args.ratio is not None and (not np.isfinite(args.ratio) or args.ratio <= 0):
         raise NudmsimError(f"--ratio {args.ratio}: must be a finite number > 0")
     opts = registry.parse_set_options(args.options)
