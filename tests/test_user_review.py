@@ -137,3 +137,22 @@ def test_malformed_scheduler_address_is_one_line(tmp_path, capsys, address):
     assert err.strip().splitlines() == [err.strip()] and "Traceback" not in err
     assert f"--scheduler {address}: not a Dask scheduler address" in err
     assert not list(tmp_path.iterdir())
+
+
+def test_e949_calibration_legend_leaves_the_curves_visible(monkeypatch, tmp_path):
+    """`nudmsim fit meson-2body --plot`: the legend sat on the KEK E089 curve and its label."""
+    import nudmsim.io
+    from nudmsim.analyses import _meson_limits as ml
+
+    figs = []
+    monkeypatch.setattr(nudmsim.io, "save_figure", lambda fig, path: figs.append(fig))
+    m = np.linspace(180.0, 300.0, 5)
+    ml._plot_calibration(tmp_path / "c.png", m, 3e-8 * (180.0 / m) ** 3)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = figs[0]
+    canvas = FigureCanvasAgg(fig)  # the function closed the figure after saving
+    canvas.draw()
+    r = canvas.get_renderer()
+    ax = fig.axes[0]
+    assert not ax.get_legend().get_window_extent(r).overlaps(ax.get_window_extent(r))

@@ -284,7 +284,7 @@ def _plot_calibration(path, m_grid, lim):
     ax.set_yscale("log")
     ax.set_xlabel("m4 [MeV]")
     ax.set_ylabel("|U_mu4|^2 90% CL")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)  # inside, it hid KEK
     save_figure(fig, path)
     plt.close(fig)
 
