@@ -156,3 +156,20 @@ def test_e949_calibration_legend_leaves_the_curves_visible(monkeypatch, tmp_path
     r = canvas.get_renderer()
     ax = fig.axes[0]
     assert not ax.get_legend().get_window_extent(r).overlaps(ax.get_window_extent(r))
+
+
+def test_seed_promise_is_same_events_not_same_bytes(tmp_path, capsys):
+    """README and --help promised 'the same file'; two runs give equal events but different bytes
+    (ROOT creation time and UUID), so the promise is stated for the events."""
+    import uproot
+
+    from nudmsim.cli.main import build_parser
+
+    paths = [tmp_path / "a.root", tmp_path / "b.root"]
+    for p in paths:
+        assert _run(capsys, "generate", "cevns", "-n", "2000", "--seed", "5", "-o", str(p))[0] == 0
+    a, b = (uproot.open(p)["events"].arrays(library="np") for p in paths)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    gen = build_parser()._subparsers._group_actions[0].choices["generate"]
+    seed = next(x for x in gen._actions if "--seed" in x.option_strings)
+    assert "same events" in seed.help and "same file" not in seed.help

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     p.add_argument("-n", "--events", type=_event_count, default=100_000,
                    help="events to generate, e.g. 1000000 or 1e6 (default 1e5)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (same seed -> same file)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (same seed -> same events)")
     p.add_argument("-o", "--output", required=True, help="output ROOT file")
     p.add_argument("--unweighted", action="store_true",
                    help="write a Poisson-fluctuated unweighted sample (weight 1) instead of weighted events")
