@@ -50,6 +50,12 @@ def check_writable(path) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class atomic_output:
     """Context manager yielding a temporary path next to ``path``; renamed onto it on success."""
 
@@ -66,6 +72,7 @@ class atomic_output:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
+            os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode open() would
             os.replace(self.tmp, self.path)
         else:
             self.tmp.unlink(missing_ok=True)

@@ -173,3 +173,20 @@ def test_seed_promise_is_same_events_not_same_bytes(tmp_path, capsys):
     gen = build_parser()._subparsers._group_actions[0].choices["generate"]
     seed = next(x for x in gen._actions if "--seed" in x.option_strings)
     assert "same events" in seed.help and "same file" not in seed.help
+
+
+def test_output_files_get_the_usual_permissions(tmp_path, capsys):
+    """Atomic outputs kept mkstemp's 0600: ROOT files, CSVs and PNGs unreadable by group/others."""
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        out = tmp_path / "c.root"
+        assert _run(capsys, "generate", "cevns", "-n", "100", "--seed", "1", "-o", str(out))[0] == 0
+        png = tmp_path / "p.png"
+        assert _run(capsys, "predict", "cevns", "--plot", str(png))[0] == 0
+        for p in (out, png):
+            assert stat.S_IMODE(p.stat().st_mode) == 0o644
+    finally:
+        os.umask(mask)
