@@ -50,6 +50,20 @@ def check_writable(path) -> Path:
     return path
 
 
+def check_figure_path(path) -> Path:
+    """check_writable, plus a suffix matplotlib can save (none = PNG), before any work is done."""
+    path = check_writable(path)
+    fmt = path.suffix.lstrip(".").lower()
+    if fmt:
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        known = FigureCanvasBase.get_supported_filetypes()
+        if fmt not in known:
+            raise NudmsimError(f"cannot write figure '{path}': format '{fmt}' is not supported "
+                               f"(use .png, .pdf or .svg)")
+    return path
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

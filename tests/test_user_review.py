@@ -190,3 +190,17 @@ def test_output_files_get_the_usual_permissions(tmp_path, capsys):
             assert stat.S_IMODE(p.stat().st_mode) == 0o644
     finally:
         os.umask(mask)
+
+
+@pytest.mark.parametrize("cmd", [["predict", "cevns"], ["fit", "coherent2017"],
+                                 ["limit", "xenon1t-si", "--masses", "30000", "--scheduler", "sync"]])
+def test_unsupported_plot_format_is_refused_before_any_output(tmp_path, capsys, cmd):
+    """'--plot b.txt' ran the whole job, left the limit CSV behind and ended in a matplotlib traceback."""
+    argv = cmd + ["--plot", str(tmp_path / "b.txt")]
+    if cmd[0] == "limit":
+        argv += ["-o", str(tmp_path / "a.csv")]
+    rc, out, err = _run(capsys, *argv)
+    assert rc == 2
+    assert err.strip().splitlines() == [f"nudmsim: error: cannot write figure '{tmp_path / 'b.txt'}': "
+                                        "format 'txt' is not supported (use .png, .pdf or .svg)"]
+    assert not list(tmp_path.iterdir())

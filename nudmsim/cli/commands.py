@@ -10,7 +10,7 @@ import numpy as np
 from .. import cards, registry
 from ..errors import NudmsimError
 from ..generate import check_n_events, make_rng, run_metadata, unweighted
-from ..io import check_writable, write_root
+from ..io import check_figure_path, check_writable, write_root
 
 
 def _card_for(entry, detector):
@@ -92,7 +92,7 @@ def cmd_predict(args) -> int:
     card = _card_for(entry, args.detector)
     params = registry.resolve_params(entry.params, registry.parse_set_options(args.sets), entry.name)
     if args.plot:
-        check_writable(args.plot)
+        check_figure_path(args.plot)
     pred = entry.predict(params, card)
     scalars = {k: v for k, v in pred.items() if not k.startswith("_")}
     if args.json:
@@ -117,7 +117,7 @@ def cmd_fit(args) -> int:
         raise NudmsimError(f"analysis '{entry.name}' has no fit to data (try nudmsim limit {entry.name})")
     card = cards.load_detector(args.detector or entry.default_detector)
     if args.plot:
-        check_writable(args.plot)
+        check_figure_path(args.plot)
     res = entry.fit(card, registry.parse_set_options(args.sets), plot=args.plot)
     if args.json:
         print(json.dumps({k: (v[0] if isinstance(v, tuple) else v) for k, v in res.items()
@@ -167,7 +167,7 @@ def cmd_limit(args) -> int:
     csv = Path(args.output or f"limit_{entry.name}.csv")
     png = Path(args.plot) if args.plot else csv.with_suffix(".png")
     check_writable(csv)
-    check_writable(png)
+    check_figure_path(png)
     _check_scheduler(args.scheduler)
     if args.ratio is not None and (not np.isfinite(args.ratio) or args.ratio <= 0):
         raise NudmsimError(f"--ratio {args.ratio}: must be a finite number > 0")
