@@ -204,3 +204,25 @@ def test_unsupported_plot_format_is_refused_before_any_output(tmp_path, capsys, 
     assert err.strip().splitlines() == [f"nudmsim: error: cannot write figure '{tmp_path / 'b.txt'}': "
                                         "format 'txt' is not supported (use .png, .pdf or .svg)"]
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["xenon1t-si", "--ratio", "3", "--masses", "30000"], "xenon1t-si has no second curve parameter: drop --ratio"),
+    (["xenon1t-si", "--option", "asymptotc=1", "--masses", "30000"],
+     "unknown --option asymptotc for xenon1t-si (options: asymptotic)"),
+    (["borexino-x2nu", "--option", "quench=seed", "--masses", "80"],
+     "unknown --option quench for borexino-x2nu (options: quenching)"),
+    (["kaon-pi-phi", "--option", "foo=1"], "unknown --option foo for kaon-pi-phi (options: none)"),
+    (["kaon-pi-phi", "--projected"], "kaon-pi-phi has no projection: drop --projected"),
+    (["meson-2body", "--ratio", "3", "--masses", "200"], "meson-2body has no second curve parameter: drop --ratio"),
+    (["meson-3body", "--option", "m_4=400GeV", "--masses", "20"],
+     "unknown --option m_4 for meson-3body (options: m4, y_L)"),
+    (["atlas-w", "--ratio", "3", "--masses", "30000"], "atlas-w has no second curve parameter: drop --ratio"),
+])
+def test_limit_refuses_what_the_analysis_would_ignore(tmp_path, capsys, argv, message):
+    """These ran to the end with the --ratio/--option/--projected silently ignored (a typo in an option name
+    gave the default curve)."""
+    rc, out, err = _run(capsys, "limit", *argv, "--scheduler", "sync", "--quiet", "-o", str(tmp_path / "l.csv"))
+    assert rc == 2
+    assert err.strip().splitlines() == [f"nudmsim: error: {message}"]
+    assert not list(tmp_path.iterdir())

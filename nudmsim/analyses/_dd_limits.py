@@ -81,6 +81,7 @@ def official_si_curve(det):
 
 
 def xenon1t_si(req) -> LimitCurve:
+    req.refuse_unused("xenon1t-si", ("asymptotic",), projected=True)  # --projected: own message below
     det = _det_of(req.card)
     if not hasattr(det, "likelihood"):
         raise NudmsimError(f"xenon1t-si needs a dd-xenon card, '{det.name}' is {det.kind}")
@@ -157,6 +158,7 @@ def _x2nu_curve(req, det, point_fn, default_masses, title, extra):
 
 
 def xenon1t_x2nu(req) -> LimitCurve:
+    req.refuse_unused("xenon1t-x2nu", ("asymptotic",), ratio=True, projected=True)
     det = _det_of(req.card)
     if not hasattr(det, "likelihood"):
         raise NudmsimError(f"xenon1t-x2nu needs a dd-xenon card, '{det.name}' is {det.kind}")
@@ -234,6 +236,7 @@ def _x2nu_bx_point(args):
 
 
 def borexino_x2nu(req) -> LimitCurve:
+    req.refuse_unused("borexino-x2nu", ("quenching",), ratio=True, projected=True)
     det = _det_of(req.card)
     if not hasattr(det, "visible"):
         raise NudmsimError(f"borexino-x2nu needs a dd-scintillator card, '{det.name}' is {det.kind}")

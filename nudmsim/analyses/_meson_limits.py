@@ -293,6 +293,7 @@ def limit_2body(req):
     from ..scan import map_points
     from ..stats.curves import LimitCurve
 
+    req.refuse_unused("meson-2body", ("reference",), projected=True)
     card = req.card
     masses = req.masses if req.masses is not None else np.arange(175.0, 311.0, 5.0)
     M = c.M_KAON - c.M_MUON
@@ -357,6 +358,7 @@ def limit_3body(req):
     from ..scan import map_points
     from ..stats.curves import LimitCurve
 
+    req.refuse_unused("meson-3body", ("m4", "y_L"), ratio=True, projected=True)
     card = req.card
     r = req.ratio or 3.0
     kind, val = _parse_m4(req.options.get("m4", "10x"))
@@ -418,6 +420,7 @@ def yq_bound(m_phi=None):
 def limit_kpiphi(req):
     from ..stats.curves import LimitCurve
 
+    req.refuse_unused("kaon-pi-phi")  # the published E949 B limits: no options, ratio or projection
     md_, yd = yq_bound()
     m = req.masses if req.masses is not None else np.concatenate([[1.0], np.arange(5.0, 256.0, 5.0)])
     y = np.interp(m, md_, yd, left=np.nan, right=np.nan)

@@ -269,6 +269,7 @@ def _limit_entry(req):
     bad = set(o) - known
     if bad:
         raise NudmsimError(f"atlas-w: unknown --option {sorted(bad)[0]} (options: {', '.join(sorted(known))})")
+    req.refuse_unused("atlas-w", tuple(known), projected=True)  # the curves are Asimov anyway
     card = _card_for_sqrts(req.card, o.get("sqrts"))
     try:
         n_events = int(float(o.get("events", 4_000_000)))

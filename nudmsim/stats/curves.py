@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import NudmsimError
 from ..io import save_figure, write_csv
 
 
@@ -30,6 +31,17 @@ class LimitRequest:
     scheduler: str | None = None
     progress: bool = True
     options: dict = field(default_factory=dict)
+
+    def refuse_unused(self, analysis: str, options=(), ratio: bool = False, projected: bool = False) -> None:
+        """One-line error for the parts of the request that ``analysis`` would otherwise silently ignore."""
+        bad = sorted(set(self.options) - set(options))
+        if bad:
+            raise NudmsimError(f"unknown --option {bad[0]} for {analysis} "
+                               f"(options: {', '.join(options) if options else 'none'})")
+        if self.ratio is not None and not ratio:
+            raise NudmsimError(f"{analysis} has no second curve parameter: drop --ratio")
+        if self.projected and not projected:
+            raise NudmsimError(f"{analysis} has no projection: drop --projected")
 
 
 @dataclass
