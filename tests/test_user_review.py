@@ -226,3 +226,11 @@ def test_limit_refuses_what_the_analysis_would_ignore(tmp_path, capsys, argv, me
     assert rc == 2
     assert err.strip().splitlines() == [f"nudmsim: error: {message}"]
     assert not list(tmp_path.iterdir())
+
+
+def test_meson_2body_fit_refuses_unknown_set(capsys):
+    """'nudmsim fit meson-2body --set foo=1' ran the 1.5-minute calibration and ignored --set."""
+    rc, out, err = _run(capsys, "fit", "meson-2body", "--set", "foo=1")
+    assert rc == 2
+    assert err.strip().splitlines() == [
+        "nudmsim: error: meson-2body fit: unknown --set foo (the calibration has no parameters)"]

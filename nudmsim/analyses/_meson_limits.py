@@ -225,6 +225,8 @@ def fit_calibration(card, params, plot=None, **_):
     in closed form and only the index is scanned/minimised.  Prints the values to put in the card."""
     from scipy import optimize
 
+    if params:  # took ~1.5 min and then ignored them
+        raise NudmsimError(f"meson-2body fit: unknown --set {sorted(params)[0]} (the calibration has no parameters)")
     a0, p0, k_card, fl = background_params(card)
     m_grid = np.arange(180.0, 300.1, 5.0)
     target = np.log(smoothed_digitised(m_grid))
