@@ -51,14 +51,15 @@ def parse_value(name: str, text: str, param: Param) -> float:
     """Parse ``"10"``, ``"10MeV"``, ``"0.05 GeV"`` into the parameter's unit."""
     m = _VALUE_RE.match(text)
     if not m:
-        raise ParameterError(f"--set {name}={text}: not a number (write e.g. {name}={param.default}"
+        raise ParameterError(f"--set {name}={text}: not a number (write e.g. {name}={param.default:g}"
                              f"{param.unit})")
     val = float(m.group(1))
     unit = m.group(2)
     if unit:
         if unit not in _UNIT_SCALE or not param.unit:
             raise ParameterError(f"--set {name}={text}: unit '{unit}' not understood "
-                                 f"(parameter is in {param.unit or 'dimensionless units'})")
+                                 + (f"(parameter is in {param.unit})" if param.unit else
+                                    "(the parameter takes a plain number, no unit)"))
         val = val * _UNIT_SCALE[unit] / param.scale()
     return val
 

@@ -234,3 +234,12 @@ def test_meson_2body_fit_refuses_unknown_set(capsys):
     assert rc == 2
     assert err.strip().splitlines() == [
         "nudmsim: error: meson-2body fit: unknown --set foo (the calibration has no parameters)"]
+
+
+def test_set_messages_for_flags_and_dimensionless_parameters(capsys):
+    """'--set lepton=mu' suggested 'lepton=13.0'; '--set y_X=1GeV' said 'parameter is in dimensionless units'."""
+    rc, _, err = _run(capsys, "predict", "w-lepton", "--set", "lepton=mu")
+    assert rc == 2 and err.strip() == "nudmsim: error: --set lepton=mu: not a number (write e.g. lepton=13)"
+    rc, _, err = _run(capsys, "predict", "nu-to-x", "--set", "y_X=1GeV")
+    assert rc == 2 and err.strip() == ("nudmsim: error: --set y_X=1GeV: unit 'GeV' not understood "
+                                       "(the parameter takes a plain number, no unit)")
