@@ -145,6 +145,7 @@ def thermal_relic_curve(req):
     m_neff = thermal.neff_mass_bound(neff_max)
     return LimitCurve(
         x=masses, observed=sig, x_label="m_X", y_label="sigma_NC (thermal relic)", x_unit="MeV", y_unit="cm^2",
+        relation="=",
         title=(f"thermal relic Omega h^2 = {omega:g}, m_phi = {r:g} m_X, y_q = {y_q:g} "
                f"(N_eff excludes m_X < {m_neff:.1f} MeV)"),
         provenance=(f"nudmsim thermal-relic: Dirac X, X Xbar -> nu nubar via t-channel phi (Gondolo-Gelmini "

@@ -183,7 +183,7 @@ def cmd_limit(args) -> int:
     print(f"{curve.title}: {len(curve.x)} points in {dt:.1f} s -> {csv}, {png}")
     y = curve.observed if np.any(np.isfinite(curve.observed)) else curve.expected
     for xv, yv in zip(curve.x, y):
-        bound = (f"{curve.y_label} < {yv:.3e} {curve.y_unit}" if np.isfinite(yv) else
+        bound = (f"{curve.y_label} {curve.relation} {yv:.3e} {curve.y_unit}" if np.isfinite(yv) else
                  "no limit: no sensitivity at this mass (NaN in the CSV)")
         print(f"  {curve.x_label} = {xv:<10.4g} {curve.x_unit:<4}  {bound}".rstrip())
     return 0

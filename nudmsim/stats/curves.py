@@ -61,6 +61,7 @@ class LimitCurve:
     cl: float = 0.90
     provenance: str = ""
     reference: tuple | None = None  # (x, y, label) to overlay
+    relation: str = "<"  # how the CLI prints y: "<" for an upper limit, "=" for a prediction (thermal target)
 
     def columns(self) -> dict[str, np.ndarray]:
         cols = {"x": self.x, "observed": self.observed}
