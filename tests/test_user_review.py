@@ -243,3 +243,10 @@ def test_set_messages_for_flags_and_dimensionless_parameters(capsys):
     rc, _, err = _run(capsys, "predict", "nu-to-x", "--set", "y_X=1GeV")
     assert rc == 2 and err.strip() == ("nudmsim: error: --set y_X=1GeV: unit 'GeV' not understood "
                                        "(the parameter takes a plain number, no unit)")
+
+
+def test_generate_refuses_non_root_output_name(tmp_path, capsys):
+    out = tmp_path / "events.txt"
+    rc, _, err = _run(capsys, "generate", "cevns", "-n", "100", "-o", str(out))
+    assert rc == 2 and "ending in .root" in err
+    assert not out.exists() and not any(tmp_path.iterdir())

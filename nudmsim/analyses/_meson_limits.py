@@ -293,7 +293,7 @@ def _plot_calibration(path, m_grid, lim):
 
 def limit_2body(req):
     from ..scan import map_points
-    from ..stats.curves import LimitCurve
+    from ..stats.curves import LimitCurve, expected_from_points
 
     req.refuse_unused("meson-2body", ("reference",), projected=True)
     card = req.card
@@ -304,8 +304,7 @@ def limit_2body(req):
     bkg = background_params(card)
     res = map_points(_limit_point_2body, [(str(card.path), float(m), bkg) for m in masses],
                      scheduler=req.scheduler, progress=req.progress, label="meson-2body")
-    med = np.array([r[0] for r in res])
-    bands = {k: np.array([r[1].get(k, np.nan) for r in res]) for k in ("-2", "-1", "+1", "+2")}
+    med, bands = expected_from_points(res)
     overlay = str(req.options.get("reference", "yes")).lower() not in ("no", "0", "false", "none")
     d = digitised_e949().get("HNLimits_bnl_e949") if overlay else None
     projected = req.projected or card.name != "e949"
@@ -358,7 +357,7 @@ def _limit_point_3body(args):
 
 def limit_3body(req):
     from ..scan import map_points
-    from ..stats.curves import LimitCurve
+    from ..stats.curves import LimitCurve, expected_from_points
 
     req.refuse_unused("meson-3body", ("m4", "y_L"), ratio=True, projected=True)
     card = req.card
@@ -376,8 +375,7 @@ def limit_3body(req):
     bkg = background_params(card)
     pts = [(str(card.path), float(m), r, (val * m if kind == "ratio" else val), y_L, bkg) for m in masses]
     res = map_points(_limit_point_3body, pts, scheduler=req.scheduler, progress=req.progress, label="meson-3body")
-    med = np.array([x[0] for x in res])
-    bands = {k: np.array([x[1].get(k, np.nan) for x in res]) for k in ("-2", "-1", "+1", "+2")}
+    med, bands = expected_from_points(res)
     kind_txt = "projection" if (req.projected or card.name != "e949") else "expected (calibrated E949 card)"
     m4txt = f"m4 = {val:g} m_chi" if kind == "ratio" else f"m4 = {val / 1000:g} GeV"
     # thermal target <sigma v> = 1 pb ~ 3e-26 cm^3/s -> Y = 32 pi m_chi^2 sigma v (1 + 1/r^2)^2

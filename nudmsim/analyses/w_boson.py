@@ -220,7 +220,7 @@ def limit_curve(card, *, lepton="mu", charge="plus", lumi_fb=None, masses=None, 
     from ..generate import make_rng
     from ..paths import data_file
     from ..scan import map_points
-    from ..stats.curves import LimitCurve
+    from ..stats.curves import LimitCurve, expected_from_points
     from . import _w_fits as wf
     from . import _w_sample as ws
 
@@ -241,8 +241,7 @@ def limit_curve(card, *, lepton="mu", charge="plus", lumi_fb=None, masses=None, 
     temps = wf.mass_templates(s, resp, flavour, masses, edges, CHARGES[charge])
     res = map_points(wf.limit_point, [(m, lt, ht, resp.norm_sigma) for m, lt, ht in temps],
                      scheduler=scheduler, progress=progress, label=f"atlas-w {flavour}")
-    med = np.array([r[0] for r in res])
-    bands = {k: np.array([r[1].get(k, np.nan) for r in res]) for k in ("-2", "-1", "+1", "+2")}
+    med, bands = expected_from_points(res)
     sheet = "Ue4" if flavour == "e" else "Umu4"
     ref = None
     try:

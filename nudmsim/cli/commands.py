@@ -69,6 +69,9 @@ def cmd_generate(args) -> int:
     card = _card_for(entry, args.detector)
     params = registry.resolve_params(entry.params, registry.parse_set_options(args.sets), entry.name)
     out = check_writable(args.output)
+    if out.suffix != ".root":
+        raise NudmsimError(f"-o {out}: event files are ROOT files, give a name ending in .root "
+                           f"(e.g. -o {out.with_suffix('.root').name})")
     rng = make_rng(args.seed)
     t0 = time.perf_counter()
     sample = entry.generate(params, card, n, rng)

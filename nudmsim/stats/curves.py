@@ -15,6 +15,16 @@ def _axis(label: str, unit: str) -> str:
     return f"{label} [{unit}]" if unit else label
 
 
+BAND_KEYS = ("-2", "-1", "+1", "+2")
+
+
+def expected_from_points(results) -> tuple[np.ndarray, dict]:
+    """Stack per-mass (median, {band: value}) results of a scan into (median array, {band: array})."""
+    median = np.array([r[0] for r in results], dtype=float)
+    bands = {k: np.array([r[1].get(k, np.nan) for r in results], dtype=float) for k in BAND_KEYS}
+    return median, bands
+
+
 @dataclass
 class LimitRequest:
     """What ``nudmsim limit`` asks of an analysis.
