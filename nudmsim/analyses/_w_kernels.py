@@ -16,6 +16,16 @@ N_UNIFORMS = 11
 
 
 @njit(cache=True, inline="always")
+def _lepton_rel_sigma(pt, cosh_eta, lres):
+    """Relative lepton pT resolution (pt in MeV): lres[0] == 0 -> calorimeter sqrt(a^2/E + (b/E)^2 + c^2)
+    with E = pT cosh(eta) in GeV; else tracker sqrt(a^2 + (b pT[GeV])^2)."""
+    if lres[0] == 0.0:
+        e = max(pt * cosh_eta / 1000.0, 1e-6)
+        return math.sqrt(lres[1] * lres[1] / e + (lres[2] / e) ** 2 + lres[3] * lres[3])
+    return math.sqrt(lres[1] * lres[1] + (lres[2] * pt / 1000.0) ** 2)
+
+
+@njit(cache=True, inline="always")
 def _lookup(inv, u):
     t = u * NINV
     i = min(int(t), NINV - 1)
@@ -192,11 +202,7 @@ def prepare(m, ptw, phi, q, cos_q, kE, kx, ky, kz, zl, zx, zy, lres, gaps, rec, 
             if ae >= gaps[gi, 0] and ae < gaps[gi, 1]:
                 acc = False
         pt0 = 0.5 * m[i] * kt
-        if lres[0] == 0.0:
-            e = max(pt0 * o_cosh[i] / 1000.0, 1e-6)
-            sr = math.sqrt(lres[1] * lres[1] / e + (lres[2] / e) ** 2 + lres[3] * lres[3])
-        else:
-            sr = math.sqrt(lres[1] * lres[1] + (lres[2] * pt0 / 1000.0) ** 2)
+        sr = _lepton_rel_sigma(pt0, o_cosh[i], lres)
         ptr = pt0 * (1.0 + sr * zl[i])
         o_keep[i] = acc and math.hypot(o_ux[i], o_uy[i]) < sel[3] and ptr > pt_keep
 
@@ -213,11 +219,7 @@ def histogram_compact(m, kt, cosh_eta, cphi, sphi, ux, uy, q, cos_q, zl, weight,
             continue
         r = (m4 / mm) ** 2
         pt = (mm * mm - m4 * m4) / (2.0 * mm) * kt[i]
-        if lres[0] == 0.0:
-            e = max(pt * cosh_eta[i] / 1000.0, 1e-6)
-            sr = math.sqrt(lres[1] * lres[1] / e + (lres[2] / e) ** 2 + lres[3] * lres[3])
-        else:
-            sr = math.sqrt(lres[1] * lres[1] + (lres[2] * pt / 1000.0) ** 2)
+        sr = _lepton_rel_sigma(pt, cosh_eta[i], lres)
         ptr = pt * (1.0 + sr * zl[i])
         b = int(math.floor((ptr - lo) / width))
         if b < 0 or b >= nb or ptr <= sel[0]:
