@@ -91,8 +91,8 @@ def test_card_validation_names_file_and_key(tmp_path):
 @pytest.mark.parametrize("ff", ["klein_nystrand", "helm"])
 def test_kernel_form_factor_matches_library(ff):
     from nudmsim import formfactors
-    from nudmsim.analyses import _coherent_generate as g, _coherent_kernels as K
-    from nudmsim.analyses._coherent_physics import setup
+    from nudmsim.generators import pidar_sampling as g, _pidar_kernels as K
+    from nudmsim.generators.pidar_quadrature import setup
 
     st = setup(CARD)
     st_ff = type(st)(**{**st.__dict__, "form_factor": ff})
@@ -109,7 +109,7 @@ def test_weighted_neutrino_spectrum_matches_quadrature():
     from scipy.integrate import quad
 
     from nudmsim import constants as c, formfactors
-    from nudmsim.analyses._coherent_physics import setup
+    from nudmsim.generators.pidar_quadrature import setup
     from nudmsim.processes import cevns
     from nudmsim.sources import sns
 
@@ -193,7 +193,7 @@ def test_reweight_sm_sample_to_nu_to_x():
     p = {"m_X": 5.0, "m_phi": 50.0}
     ev = co.generate_events("cevns", {}, CARD, 400_000, make_rng(17)).events
     w = co.reweight(ev, CARD, "nu-to-x", p)
-    from nudmsim.analyses._coherent_physics import setup, total_events
+    from nudmsim.generators.pidar_quadrature import setup, total_events
 
     ref = total_events("nu-to-x", co._full_params("nu-to-x", p), setup(CARD))["total"]
     err = w.std(ddof=1) * np.sqrt(len(w))
@@ -207,8 +207,8 @@ def test_reweight_sm_sample_to_nu_to_x():
 
 def test_fused_and_two_pass_kernels_agree():
     """The fused kernel (card quenching models) and the general path (any quenching object) agree."""
-    from nudmsim.analyses._coherent_generate import generate
-    from nudmsim.analyses._coherent_physics import setup
+    from nudmsim.generators.pidar_sampling import generate
+    from nudmsim.generators.pidar_quadrature import setup
 
     class Wrapped:        # an arbitrary quenching object -> forces the kinematics/numpy/response path
         def __init__(self, q):

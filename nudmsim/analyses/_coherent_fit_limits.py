@@ -19,7 +19,7 @@ from .coherent_fit import DEFAULT_MASSES, LIMIT_STEADY_STATE, STEADY_STATE, limi
 # ------------------------------------------------------------------------------------------------
 def mx_reach(card) -> float:
     """Largest m_X (MeV) the SNS neutrinos can produce on the card's heaviest nucleus."""
-    from . import _coherent_physics as cp
+    from ..generators import pidar_quadrature as cp
 
     st = cp.setup(card)
     return float(cp._mx_reach(max(n.mass for n in st.nuclei)))

@@ -10,7 +10,7 @@ Public API (stable; the statistics code builds on it)::
     reweight(events, card, to_process, to_params, from_process="cevns", from_params=None) -> weights
 
 Parameters are plain floats in MeV (masses) and dimensionless couplings; see ``PARAMS_NU_TO_X``.
-The physics engine lives in ``nudmsim/analyses/_coherent_physics.py``; docs in ``docs/coherent.md``.
+The physics engine lives in ``nudmsim/generators/pidar_quadrature.py``; docs in ``docs/coherent.md``.
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ PARAMS_CEVNS: dict[str, Param] = {}
 
 
 def _cp():
-    from . import _coherent_physics
+    from ..generators import pidar_quadrature as _coherent_physics
 
     return _coherent_physics
 
@@ -91,8 +91,8 @@ def _full_params(process: str, params: dict | None) -> dict:
 # generation and prediction
 # ------------------------------------------------------------------------------------------------
 def generate_events(process: str, params: dict, card, n: int, rng):
-    """Weighted events (see ``_coherent_generate.generate``)."""
-    from ._coherent_generate import generate
+    """Weighted events (see ``generators.pidar_sampling.generate``)."""
+    from ..generators.pidar_sampling import generate
 
     return generate(process, _full_params(process, params), card, n, rng)
 

@@ -123,7 +123,7 @@ class Templates:
     values, for the card's exposure; ``accepted(name, qf, acc_fine)`` -> (n_pe, n_t) release bins."""
 
     def __init__(self, card, qf_knots):
-        from . import _coherent_physics as cp
+        from ..generators import pidar_quadrature as cp
 
         self.card = card
         self.st = cp.setup(card)
@@ -138,7 +138,7 @@ class Templates:
         """Template grid of one process at one model point (recoil spectra once; PE per QF knot)."""
         from ..response.quenching import ConstantQuenching
         from ..stats.likelihood import TemplateGrid
-        from . import _coherent_physics as cp
+        from ..generators import pidar_quadrature as cp
         from .coherent import _full_params
 
         p = _full_params(process, params)

@@ -29,7 +29,7 @@ from ..models import scalar_portal
 from ..processes import cevns
 from ..registry import EventSample
 from ..sources import sns
-from . import _coherent_physics as cp
+from . import pidar_quadrature as cp
 
 N_CELLS = 1024
 
@@ -129,7 +129,7 @@ def _iso_coef(process, params, st):
 
 def generate(process: str, params: dict, card, n: int, rng: np.random.Generator, qmodel=None) -> EventSample:
     """``n`` weighted events of ``process`` on the COHERENT card (see module docstring)."""
-    from . import _coherent_kernels as K
+    from . import _pidar_kernels as K
 
     st = cp.setup(card)
     tables, xss = _tables(process, params, st)
@@ -188,3 +188,35 @@ def generate(process: str, params: dict, card, n: int, rng: np.random.Generator,
         "n_pe": n_pe, "pe": pe, "acceptance": acc, "accepted": u_acc < acc, "weight": weight,
     }
     return EventSample(make_events(cols), total, info)
+
+
+def sample_truth(process: str, params: dict, st, n: int, rng: np.random.Generator, start: int = 0,
+                 tables=None):
+    """Truth kinematics only: (flavour, isotope index, E_R [MeV], E_nu [MeV], weight) of ``n`` events.
+
+    ``st`` is any object with ``source``, ``nuclei``, ``n_targets``, ``form_factor``; weights are expected
+    interactions per generated event (mean R/n).  The stream key is drawn from ``rng``; ``start`` offsets the
+    event counter, so events start..start+n-1 of one key are the same however a run is split."""
+    from . import _pidar_kernels as K
+
+    tables = tables if tables is not None else _tables(process, params, st)
+    (cells, _xss) = tables
+    if cells is None:
+        raise cp.ParameterError(f"{process}: no events are kinematically possible for this model point")
+    fl_c, iso_c, lo_c, w_c, d_c = cells
+    r_cells = float(np.sum(d_c * w_c))
+    if not r_cells > 0:
+        raise cp.ParameterError(f"{process}: no events are kinematically possible for this model point")
+    key = np.uint64(int(rng.integers(0, 2**63 - 1)))
+    ff_code, r1, r2 = _ff_params(st)
+    fluence_nt = st.source.fluence * c.HBARC**2 * st.n_targets
+    m_X2 = 0.0 if process == "cevns" else params["m_X"] ** 2
+    m_phi2 = 0.0 if process == "cevns" else params["m_phi"] ** 2
+    prob, alias = alias_table(d_c * w_c)
+    fl, iso = np.empty(n, np.int32), np.empty(n, np.int32)
+    e_r, e_nu, weight = np.empty(n), np.empty(n), np.empty(n)
+    K.kinematics_from(key, np.int64(start), n, prob, alias, fl_c.astype(np.int32), iso_c.astype(np.int32), lo_c,
+                      w_c, d_c, r_cells / n, np.array([nu.mass for nu in st.nuclei]),
+                      _iso_coef(process, params, st), fluence_nt, r1, r2, ff_code, 0 if process == "cevns" else 1,
+                      m_X2, m_phi2, sns.PROMPT_ENERGY, c.M_MUON, _INV_E, fl, iso, e_r, e_nu, weight)
+    return fl, iso, e_r, e_nu, weight

@@ -1,4 +1,4 @@
-"""Numba kernels of the COHERENT generator (private).  See ``_coherent_generate`` for the algorithm.
+"""Numba kernels of the COHERENT generator (private).  See ``pidar_sampling`` for the algorithm.
 
 Random numbers: a counter-based stream, u(i, k) = splitmix64(key + (16 i + k + 1) * golden) / 2^64, with the
 64-bit ``key`` drawn from the caller's ``numpy.random.Generator``.  Every event's numbers depend only on
@@ -224,3 +224,15 @@ def fused(key, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cel
         npe_out[i], pe_out[i], t_out[i], uacc_out[i], acc_out[i] = _resp_one(
             key, i, light_yield * eee, fl, time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
             tau_pi, tau_mu, acc_model, acc_par)
+
+
+@njit(parallel=True, cache=True, fastmath=True)
+def kinematics_from(key, start, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens,
+                    r_over_n, iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
+                    prompt_energy, m_mu, etab, fl_out, iso_out, er_out, enu_out, w_out):
+    """As :func:`kinematics` for events ``start .. start + n - 1`` of a counter-based stream ``key``."""
+    for i in prange(n):
+        fl_out[i], iso_out[i], er_out[i], enu_out[i], w_out[i] = _kin_one(
+            key, start + i, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
+            iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
+            prompt_energy, m_mu, etab)
