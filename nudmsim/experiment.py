@@ -304,6 +304,18 @@ class Experiment:
             self._cache.popitem(last=False)
         return out
 
+    def expected_without(self, process: str, point=None, families=("efficiency", "cut")) -> np.ndarray:
+        """Expected counts on the observables with the stages of ``families`` left out (e.g. before
+        efficiencies), at nominal nuisances."""
+        pt = self.point(process, point)
+        keep = tuple(s for s in self.stages if s.family not in families)
+        return self._expect_counts(self._nodes(process, pt), {}, stages=keep)
+
+    def source_summary(self) -> dict:
+        """Printable numbers of the source as configured (label -> (value, unit))."""
+        fn = getattr(self.source, "summary", None)
+        return fn() if fn is not None else {}
+
     def _nodes(self, process: str, pt: dict) -> Batch:
         key = ("nodes", process, tuple(sorted(pt.items())))
         if key not in self._cache:
@@ -326,14 +338,14 @@ class Experiment:
                 return self.stages[i:]
         return ()
 
-    def _expect_counts(self, rows: Batch, vals: dict, enter_at: str | None = None) -> np.ndarray:
-        stages = self._stages_from(enter_at)
+    def _expect_counts(self, rows: Batch, vals: dict, enter_at: str | None = None, stages=None) -> np.ndarray:
+        stages = self._stages_from(enter_at) if stages is None else stages
         tcols = self._time_columns()
         obs = self.observables
         if not tcols or "t_us" in rows:
             return obs.histogram(run_chain(stages, rows, values=vals))
         e_stages = [s for s in stages if s.on not in tcols]
-        t_stages = [s for s in self.stages if s.on in tcols]
+        t_stages = [s for s in stages if s.on in tcols]
         e_names = [a for a in obs.names if a not in tcols]
         t_names = [a for a in obs.names if a in tcols]
         e_obs, t_obs = obs.subset(e_names), obs.subset(t_names)

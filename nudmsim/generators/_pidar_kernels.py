@@ -3,8 +3,7 @@
 Random numbers: a counter-based stream, u(i, k) = splitmix64(key + (16 i + k + 1) * golden) / 2^64, with the
 64-bit ``key`` drawn from the caller's ``numpy.random.Generator``.  Every event's numbers depend only on
 (key, event index, slot k), so the result is identical for any number of threads and reproducible per seed.
-Slots: 0 cell, 1 E_R in cell, 2 E_nu, 3 PE dither, 4-5 Poisson, 6-7 time bin (released PDF),
-8-11 time (physical model: Gaussian pulse, pi and mu decays), 12 acceptance flag.
+Slots: 0 cell, 1 E_R in cell, 2 E_nu (the response stages draw their own numbers).
 """
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0
-_INV_K = 1.0 / np.arange(1, 1002, dtype=np.float64)   # 1/k for the Poisson recursion (no division in the loop)
 
 
 @njit(inline="always", cache=True)
@@ -120,110 +118,6 @@ def _kin_one(key, i, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, 
         ds = iso_coef[iso] * (1.0 + er / (2.0 * M)) * (tm + m_X2) / (enu * enu * (tm + m_phi2) ** 2)
     f2 = _ff2(ff_code, math.sqrt(2.0 * M * er), iso_r1[iso], iso_r2[iso])
     return fl, iso, er, enu, r_over_n * iso_fluence_nt[iso] * ds * f2 * surv / cell_dens[j]
-
-
-@njit(parallel=True, cache=True, fastmath=True)
-def kinematics(key, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
-               iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
-               prompt_energy, m_mu, etab, fl_out, iso_out, er_out, enu_out, w_out):
-    for i in prange(n):
-        fl_out[i], iso_out[i], er_out[i], enu_out[i], w_out[i] = _kin_one(
-            key, i, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
-            iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
-            prompt_energy, m_mu, etab)
-
-
-@njit(inline="always", cache=True)
-def _poisson(mu, u, u2):
-    if mu <= 0.0:
-        return 0
-    if mu > 200.0:       # normal approximation (never reached for CsI, mu < 70 PE)
-        z = math.sqrt(-2.0 * math.log(max(u, 1e-300))) * math.cos(2.0 * math.pi * u2)
-        return max(0, int(math.floor(mu + math.sqrt(mu) * z + 0.5)))
-    p = math.exp(-mu)
-    cum = p
-    k = 0
-    while u > cum and k < 1000:
-        p *= mu * _INV_K[k]
-        k += 1
-        cum += p
-    return k
-
-
-@njit(inline="always", cache=True, fastmath=True)
-def _resp_one(key, i, mu, fl, time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
-              tau_pi, tau_mu, acc_model, acc_par):
-    """One event: (n_pe, pe, t, u_acc, acceptance)."""
-    k = _poisson(mu, _uniform(key, i, 4), _uniform(key, i, 5))
-    pe = k + _uniform(key, i, 3) - 0.5
-    if time_model == 0:
-        cum = cum_prompt if fl == 0 else cum_delayed
-        b = _search(cum, _uniform(key, i, 6))
-        t = t_edges[b] + _uniform(key, i, 7) * (t_edges[b + 1] - t_edges[b])
-    else:
-        u8 = _uniform(key, i, 8)
-        g = math.sqrt(-2.0 * math.log(max(u8, 1e-300))) * math.cos(2.0 * math.pi * _uniform(key, i, 9))
-        t = offset + pulse_sigma * g - tau_pi * math.log(1.0 - _uniform(key, i, 10))
-        if fl != 0:
-            t -= tau_mu * math.log(1.0 - _uniform(key, i, 11))
-    acc = 0.0
-    if acc_model == 1:
-        wb = acc_par[5]
-        x = math.floor(pe / wb) * wb + 0.5 * wb
-        if x >= acc_par[3]:
-            h = 0.5 if x < acc_par[4] else 1.0
-            acc = h * acc_par[0] / (1.0 + math.exp(-acc_par[1] * (x - acc_par[2])))
-    return k, pe, t, _uniform(key, i, 12), acc
-
-
-@njit(parallel=True, cache=True, fastmath=True)
-def response(key, n, mu, fl, time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
-             tau_pi, tau_mu, acc_model, acc_par, npe_out, pe_out, t_out, uacc_out, acc_out):
-    """Poisson PE + dither, arrival time, and (acc_model 1) the COHERENT logistic acceptance at the centre
-    of the event's acceptance bin; acc_par = (a, k, x0, step_start, step_full, bin_width)."""
-    for i in prange(n):
-        npe_out[i], pe_out[i], t_out[i], uacc_out[i], acc_out[i] = _resp_one(
-            key, i, mu[i], fl[i], time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
-            tau_pi, tau_mu, acc_model, acc_par)
-
-
-@njit(inline="always", cache=True, fastmath=True)
-def _qf(er_keV, q_model, q_par):
-    """Quenching factor: q_model 0 constant q_par[0]; 1 polynomial sum q_par[3+k] x^k with x = E_R/keV
-    clipped to [q_par[1], q_par[2]] (q_par[0] = number of coefficients)."""
-    if q_model == 0:
-        return q_par[0]
-    x = min(max(er_keV, q_par[1]), q_par[2])
-    nc = int(q_par[0])
-    v = 0.0
-    for k in range(nc - 1, -1, -1):
-        v = v * x + q_par[3 + k]
-    return v
-
-
-@njit(parallel=True, cache=True, fastmath=True)
-def fused(key, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
-          iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
-          prompt_energy, m_mu, etab, kev, q_model, q_par, light_yield,
-          time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset, tau_pi, tau_mu, acc_model, acc_par,
-          fl_out, iso_out, er_kev_out, enu_out, w_out, eee_kev_out, npe_out, pe_out, t_out, uacc_out, acc_out):
-    """Kinematics + quenching + response in one pass (same random slots as the two-kernel path)."""
-    for i in prange(n):
-        fl, iso, er, enu, w = _kin_one(
-            key, i, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
-            iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
-            prompt_energy, m_mu, etab)
-        er_kev = er / kev
-        eee = _qf(er_kev, q_model, q_par) * er_kev
-        fl_out[i] = fl
-        iso_out[i] = iso
-        er_kev_out[i] = er_kev
-        enu_out[i] = enu
-        w_out[i] = w
-        eee_kev_out[i] = eee
-        npe_out[i], pe_out[i], t_out[i], uacc_out[i], acc_out[i] = _resp_one(
-            key, i, light_yield * eee, fl, time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
-            tau_pi, tau_mu, acc_model, acc_par)
 
 
 @njit(parallel=True, cache=True, fastmath=True)

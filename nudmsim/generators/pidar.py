@@ -78,6 +78,26 @@ class _PiDarNuclear:
                       "timing_class": np.where(prompt, 0.0, 1.0), "E_R_keV": e_r / c.keV,
                       "E_nu_MeV": e_nu}, w)
 
+    def reweight(self, events, exp, from_process: str, from_point, to_point) -> np.ndarray:
+        """Weights turning events generated for (from_process, from_point) into events of this process at
+        ``to_point``: w' = w dsigma_to(E_nu, E_R) / dsigma_from(E_nu, E_R) per isotope (form factors and fluxes
+        cancel).  Unbiased when the new kinematic region lies inside the old one (SM CEvNS -> nu-to-x: a massive
+        X shrinks the recoil range); events outside get weight 0."""
+        st = setup_of(exp)
+        frm = exp.generator(from_process)
+        new = cq.xsecs(self.process, self._point(to_point), st)
+        old = cq.xsecs(from_process, frm._point(from_point), st)
+        e_nu = np.asarray(events["E_nu_MeV"], float)
+        e_r = np.asarray(events["E_R_keV"], float) * c.keV
+        tid = np.asarray(events["target_id"])
+        w = np.asarray(events["weight"], float).copy()
+        for i in range(len(st.nuclei)):
+            sel = tid == i
+            d_old, d_new = old[i].dsigma(e_nu[sel], e_r[sel]), new[i].dsigma(e_nu[sel], e_r[sel])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                w[sel] *= np.where(d_old > 0, d_new / d_old, 0.0)
+        return w
+
     def codes(self, exp) -> dict:
         return {"flavour": list(sns.FLAVOURS), "target_id": [n.name for n in exp.target.nuclei],
                 "timing_class": ["prompt", "delayed"]}

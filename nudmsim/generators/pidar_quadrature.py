@@ -1,118 +1,24 @@
-"""COHERENT physics engine (private helper of ``nudmsim.analyses.coherent``).
-
-Builds, from a detector card of kind "coherent", the SNS source, the nuclear targets and the detector
-response; computes recoil spectra by quadrature (composite Gauss-Legendre in E_R, Gauss-Legendre in E_nu)
-and deterministic PE x time templates; and generates weighted events by importance sampling the recoil
-spectrum tabulated on fine cells.  All energies in MeV internally (hepunits).
+"""Recoil spectra of neutrino-nucleus scattering on a pi+ DAR source by quadrature (the quadrature of
+``nudmsim.generators.pidar``): composite Gauss-Legendre in E_R (log panels), Gauss-Legendre in E_nu over the
+Michel spectra, the prompt line exactly.  ``st`` is any object with ``source`` (SNSSource), ``nuclei``,
+``n_targets`` and ``form_factor``.  All energies in MeV (hepunits).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import constants as c
-from .. import formfactors, targets
+from .. import formfactors
 from ..errors import ParameterError
 from ..models import scalar_portal
 from ..processes import cevns, nu_to_x
-from ..response import efficiency, quenching
 from ..sources import sns
 
 PROCESS_IDS = {"cevns": 10, "nu-to-x": 11}
 _GL_ER = np.polynomial.legendre.leggauss(8)
 _GL_ENU = np.polynomial.legendre.leggauss(24)
-
-
-# ------------------------------------------------------------------------------------------------
-# detector setup from the card
-# ------------------------------------------------------------------------------------------------
-@dataclass
-class Setup:
-    card: object
-    source: sns.SNSSource
-    nuclei: list
-    n_targets: np.ndarray            # number of nuclei of each isotope in the detector
-    form_factor: str
-    light_yield: float               # PE / keVee
-    quenching: object
-    qf_constant_error: float
-    acceptance: efficiency.Acceptance
-    pe_edges: np.ndarray
-    t_edges: np.ndarray
-    info: dict = field(default_factory=dict)
-
-    @property
-    def pe_fine_edges(self) -> np.ndarray:
-        return self.acceptance.fine_bins(self.pe_edges[0], self.pe_edges[-1])
-
-
-def _edges(card, lo_key, hi_key, w_key) -> np.ndarray:
-    lo, hi = card.number(lo_key), card.number(hi_key)
-    w = card.number(w_key, positive=True)
-    if hi <= lo:
-        raise card.error(hi_key, f"must be > {lo_key.split('.')[-1]} ({lo})")
-    n = (hi - lo) / w
-    if abs(n - round(n)) > 1e-9:
-        raise card.error(w_key, f"({w}) must divide {hi_key.split('.')[-1]} - {lo_key.split('.')[-1]} = {hi - lo}")
-    return lo + w * np.arange(int(round(n)) + 1)
-
-
-@lru_cache(maxsize=16)
-def _setup_cached(path: str, sha: str):
-    from .. import cards
-
-    return _build_setup(cards.load_detector(path))
-
-
-def setup(card) -> Setup:
-    """Validated COHERENT setup for ``card`` (cached on the card file's content hash)."""
-    return _setup_cached(str(card.path), card.sha256)
-
-
-def _build_setup(card) -> Setup:
-    from ..errors import NudmsimError
-
-    kind = card.get("card.kind", str)
-    if kind != "coherent":
-        raise card.error("card.kind", f"is '{kind}'", "the COHERENT analysis needs a card of kind 'coherent'")
-    src = sns.from_detector_card(card)
-    names = card.get("target.isotopes", list)
-    per_mol = card.array("target.atoms_per_molecule", ndim=1, length=len(names))
-    if np.any(per_mol <= 0):
-        raise card.error("target.atoms_per_molecule", "entries must be > 0")
-    nuclei = []
-    for nm in names:
-        if not isinstance(nm, str):
-            raise card.error("target.isotopes", f"entry {nm!r} is not a string", "write e.g. \"Cs133\"")
-        try:
-            nuclei.append(targets.isotope(nm))
-        except NudmsimError as exc:
-            raise card.error("target.isotopes", str(exc)) from None
-    mass = card.number("target.mass_kg", positive=True) * c.kg
-    molecule_mass = sum(k * (n.mass + n.Z * c.M_ELECTRON) for k, n in zip(per_mol, nuclei))
-    # hepunits: kg is in MeV ns^2/mm^2, nuclear masses are rest energies in MeV: N = M c^2 / (m c^2)
-    n_mol = (mass * c.C_LIGHT**2) / molecule_mass
-    ff = card.get("target.form_factor", str, choices=tuple(formfactors.FORM_FACTORS))
-    ly = card.number("response.light_yield_PE_per_keVee", positive=True)
-    q = quenching.from_card(card)
-    qerr = card.number("response.quenching.constant_error", default=0.0, nonnegative=True)
-    acc = efficiency.from_card(card)
-    pe_edges = _edges(card, "binning.pe_min", "binning.pe_max", "binning.pe_width")
-    if pe_edges[0] < 0:
-        raise card.error("binning.pe_min", "must be >= 0")
-    t_edges = _edges(card, "binning.t_min_us", "binning.t_max_us", "binning.t_width_us")
-    w_fine = acc.eval_bin_width
-    if w_fine != 1.0:
-        raise card.error("response.acceptance.evaluate_on_bins_of_PE", f"is {w_fine}",
-                         "Poisson photostatistics are tabulated in 1-PE bins: use 1.0")
-    ratio = (pe_edges[1] - pe_edges[0]) / w_fine
-    if abs(ratio - round(ratio)) > 1e-9 or abs(pe_edges[0] - round(pe_edges[0])) > 1e-9:
-        raise card.error("binning.pe_width", "must be a multiple of the acceptance evaluation bins and start at an integer PE")
-    card.get("response.photostatistics", str, choices=("poisson",))
-    return Setup(card, src, nuclei, per_mol * n_mol, ff, ly, q, qerr, acc, pe_edges, t_edges,
-                 {"n_molecules": n_mol})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -155,7 +61,7 @@ class Xsec:
         return float(nu_to_x.threshold(self.p()["m_X"], self.nucleus.mass))
 
 
-def check_params(process: str, params: dict, st: Setup) -> None:
+def check_params(process: str, params: dict, st) -> None:
     """ParameterError when the model point is unphysical or outside the SNS kinematic reach."""
     if process == "cevns":
         return
@@ -180,7 +86,7 @@ def _mx_reach(m_N: float) -> float:
     return m_N * (np.sqrt(1.0 + 2.0 * sns.E_MAX / m_N) - 1.0)
 
 
-def xsecs(process: str, params: dict, st: Setup) -> list[Xsec]:
+def xsecs(process: str, params: dict, st) -> list[Xsec]:
     if process not in PROCESS_IDS:
         raise ParameterError(f"unknown COHERENT process '{process}' (known: {', '.join(PROCESS_IDS)})")
     check_params(process, params, st)
@@ -220,7 +126,7 @@ def _panels(lo: float, hi: float, n: int = 48) -> np.ndarray:
     return np.unique(np.concatenate([[lo], inner])) if lo < start else inner
 
 
-def recoil_nodes(xs: Xsec, flavour: int, st: Setup, fluence_nt: float, n_panels: int = 48):
+def recoil_nodes(xs: Xsec, flavour: int, st, fluence_nt: float, n_panels: int = 48):
     """Gauss-Legendre nodes, weights and dN/dE_R of one (flavour, isotope) spectrum (quadrature of the rate)."""
     lo, hi = _er_limits(xs, flavour)
     if hi <= lo:
@@ -234,7 +140,7 @@ def recoil_nodes(xs: Xsec, flavour: int, st: Setup, fluence_nt: float, n_panels:
     return nodes, weights, _rate_density(xs, flavour, nodes, fluence_nt, F2)
 
 
-def spectra(process: str, params: dict, st: Setup):
+def spectra(process: str, params: dict, st):
     """{(flavour, isotope index): (nodes, weights, dN/dE_R)} for all flavours and isotopes."""
     out = {}
     phi = st.source.fluence * c.HBARC**2        # per mm^2 -> per MeV^-2 (cross sections are in MeV^-2)
@@ -244,7 +150,7 @@ def spectra(process: str, params: dict, st: Setup):
     return out
 
 
-def total_events(process: str, params: dict, st: Setup) -> dict:
+def total_events(process: str, params: dict, st) -> dict:
     """Expected interactions in the exposure per (flavour, isotope) and in total (no detector response)."""
     sp = spectra(process, params, st)
     per = {k: float(np.sum(w * r)) for k, (n, w, r) in sp.items()}
@@ -254,38 +160,3 @@ def total_events(process: str, params: dict, st: Setup) -> dict:
 # ------------------------------------------------------------------------------------------------
 # deterministic PE x time template
 # ------------------------------------------------------------------------------------------------
-def pe_spectrum_fine(process: str, params: dict, st: Setup, qmodel=None, sp=None):
-    """Expected counts in the 1-PE evaluation bins before acceptance, separately for prompt and delayed."""
-    qmodel = qmodel or st.quenching
-    sp = sp if sp is not None else spectra(process, params, st)
-    fine = st.pe_fine_edges
-    out = {True: np.zeros(len(fine) - 1), False: np.zeros(len(fine) - 1)}
-    from ..response.photostatistics import mean_pe, pe_bin_matrix
-
-    for (f, i), (nodes, w, r) in sp.items():
-        if len(nodes) == 0:
-            continue
-        mu = mean_pe(qmodel.e_ee(nodes), st.light_yield)
-        P = pe_bin_matrix(mu, fine)
-        out[sns.is_prompt(f)] += (w * r) @ P
-    return out
-
-
-def template(process: str, params: dict, st: Setup, qmodel=None, acceptance_params=None) -> dict:
-    """Expected counts in the release binning (PE x time), before and after the nominal acceptance."""
-    fine = st.pe_fine_edges
-    spec = pe_spectrum_fine(process, params, st, qmodel)
-    centres = 0.5 * (fine[:-1] + fine[1:])
-    acc_fine = st.acceptance(centres, **(acceptance_params or {}))
-    group = int(round((st.pe_edges[1] - st.pe_edges[0]) / st.acceptance.eval_bin_width))
-    raw = np.zeros((len(st.pe_edges) - 1, len(st.t_edges) - 1))
-    acc2d = np.zeros_like(raw)
-    for prompt, s in spec.items():
-        tp = st.source.timing.bin_probabilities(st.t_edges, prompt)
-        raw += np.outer(s.reshape(-1, group).sum(1), tp)
-        acc2d += np.outer((s * acc_fine).reshape(-1, group).sum(1), tp)
-    raw_pe = raw.sum(1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        acc_eff = np.where(raw_pe > 0, acc2d.sum(1) / raw_pe, acc_fine.reshape(-1, group).mean(1))
-    return {"raw": raw, "accepted": acc2d, "pe_edges": st.pe_edges.copy(), "t_edges": st.t_edges.copy(),
-            "acceptance": acc_eff, "acceptance_fine": acc_fine, "pe_fine_edges": fine}

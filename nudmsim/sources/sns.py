@@ -204,6 +204,12 @@ class SNSSource:
         """Neutrinos per flavour per mm^2 at the detector, integrated over the exposure."""
         return fluence_per_flavour(self.n_pot, self.nu_per_flavour_per_proton, self.baseline)
 
+    def summary(self) -> dict:
+        """Printable numbers (label -> (value, unit))."""
+        return {"protons on target": (self.n_pot, ""),
+                "fluence per flavour": (self.fluence * 100.0, "cm^-2"),
+                "flux normalisation error": (self.nu_per_flavour_per_proton_rel_error, "relative")}
+
     def spectrum(self, flavour: int, energy) -> np.ndarray:
         """dN/dE [1/MeV] normalised to 1 (delayed flavours only; the prompt flavour is a line at PROMPT_ENERGY)."""
         return michel_pdf(flavour, energy)

@@ -28,7 +28,6 @@ is the sample's event count (the shape nuisances then move only the shape).
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
 
