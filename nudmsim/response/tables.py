@@ -13,7 +13,7 @@ from ..errors import NudmsimError
 def _read(path: str, mtime: float) -> tuple[list[str], np.ndarray]:
     header, rows = None, []
     with open(path) as fh:
-        for line in fh:
+        for lineno, line in enumerate(fh, 1):
             s = line.strip()
             if not s or s.startswith("#"):
                 continue
@@ -21,9 +21,13 @@ def _read(path: str, mtime: float) -> tuple[list[str], np.ndarray]:
                 header = [h.strip() for h in s.split(",")]
                 continue
             try:
-                rows.append([float(x) for x in s.split(",")])
+                row = [float(x) for x in s.split(",")]
             except ValueError:
-                raise NudmsimError(f"{path}: non-numeric row {s!r}") from None
+                raise NudmsimError(f"{path}: line {lineno}: non-numeric row {s!r}") from None
+            if len(row) != len(header):
+                raise NudmsimError(f"{path}: line {lineno} has {len(row)} values but the header names "
+                                   f"{len(header)} columns (ragged table)")
+            rows.append(row)
     if header is None or not rows:
         raise NudmsimError(f"{path}: no header or no data rows")
     arr = np.asarray(rows, dtype=float)
