@@ -78,18 +78,23 @@ def _build_setup(card) -> Setup:
     if kind != "coherent":
         raise card.error("card.kind", f"is '{kind}'", "the COHERENT analysis needs a card of kind 'coherent'")
     src = sns.from_detector_card(card)
-    names = card.get("target.isotopes", list)
-    per_mol = card.array("target.atoms_per_molecule", ndim=1, length=len(names))
-    if np.any(per_mol <= 0):
-        raise card.error("target.atoms_per_molecule", "entries must be > 0")
-    nuclei = []
-    for nm in names:
-        if not isinstance(nm, str):
-            raise card.error("target.isotopes", f"entry {nm!r} is not a string", "write e.g. \"Cs133\"")
-        try:
-            nuclei.append(targets.isotope(nm))
-        except NudmsimError as exc:
-            raise card.error("target.isotopes", str(exc)) from None
+    if card.has("target.material"):
+        # a formula or a table of element/isotope counts: natural elements expanded with their abundances
+        mat = targets.material(card.get("target.material", (str, dict)))
+        nuclei, per_mol = mat.isotopes, mat.per_formula
+    else:
+        names = card.get("target.isotopes", list)
+        per_mol = card.array("target.atoms_per_molecule", ndim=1, length=len(names))
+        if np.any(per_mol <= 0):
+            raise card.error("target.atoms_per_molecule", "entries must be > 0")
+        nuclei = []
+        for nm in names:
+            if not isinstance(nm, str):
+                raise card.error("target.isotopes", f"entry {nm!r} is not a string", "write e.g. \"Cs133\"")
+            try:
+                nuclei.append(targets.isotope(nm))
+            except NudmsimError as exc:
+                raise card.error("target.isotopes", str(exc)) from None
     mass = card.number("target.mass_kg", positive=True) * c.kg
     molecule_mass = sum(k * (n.mass + n.Z * c.M_ELECTRON) for k, n in zip(per_mol, nuclei))
     # hepunits: kg is in MeV ns^2/mm^2, nuclear masses are rest energies in MeV: N = M c^2 / (m c^2)
@@ -97,7 +102,7 @@ def _build_setup(card) -> Setup:
     ff = card.get("target.form_factor", str, choices=tuple(formfactors.FORM_FACTORS))
     ly = card.number("response.light_yield_PE_per_keVee", positive=True)
     q = quenching.from_card(card)
-    qerr = card.number("response.quenching.constant_error", default=0.0, nonnegative=True)
+    qerr = card.number("response.quenching.constant_error", nonnegative=True)
     acc = efficiency.from_card(card)
     pe_edges = _edges(card, "binning.pe_min", "binning.pe_max", "binning.pe_width")
     if pe_edges[0] < 0:

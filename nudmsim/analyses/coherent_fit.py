@@ -59,10 +59,8 @@ class Release:
     neutron_t_pdf: np.ndarray           # (n_t,)
 
 
-def _table(card, key: str):
-    from ..response.tables import read_csv_table
-
-    return read_csv_table(card.relative_file(key))
+def _table(card, key: str, **checks):
+    return card.read_table(key, **checks)
 
 
 def release_exposure_GWh() -> float:
@@ -86,26 +84,36 @@ def _load_release(path: str, sha: str) -> Release:
 
     tmpl = coherent.pe_time_template("cevns", {}, card)
     pe_edges, t_edges = tmpl["pe_edges"], tmpl["t_edges"]
-    d = _table(card, "data.counts_file")
+    counts = ("C_beamOn", "AC_beamOn")
+    d = _table(card, "data.counts_file", columns=("pe", "t_us", *counts), nonnegative=counts)
     pe_vals, t_vals = np.unique(d["pe"]), np.unique(d["t_us"])
     shape = (len(pe_vals), len(t_vals))
     if shape != (len(pe_edges) - 1, len(t_edges) - 1):
         raise card.error("binning", f"the released counts have {shape} PE x time bins but the card's binning "
                          f"gives {(len(pe_edges) - 1, len(t_edges) - 1)}", "use the release binning")
     order = np.lexsort((d["t_us"], d["pe"]))
+    keys = np.stack([d["pe"][order], d["t_us"][order]], axis=1)
+    if len(order) != shape[0] * shape[1] or len(np.unique(keys, axis=0)) != len(order):
+        raise card.error("data.counts_file", f"must hold each (pe, t_us) bin once: {len(order)} rows for "
+                         f"{shape[0]} x {shape[1]} bins")
     if not (np.all(np.digitize(pe_vals, pe_edges) == np.arange(1, shape[0] + 1))
             and np.all(np.digitize(t_vals, t_edges) == np.arange(1, shape[1] + 1))):
         raise card.error("binning", "released bin centres do not fall one per card bin")
     c_on = d["C_beamOn"][order].reshape(shape)
     ac_on = d["AC_beamOn"][order].reshape(shape)
-    n = _table(card, "data.prompt_neutron_pe_file")
+    n = _table(card, "data.prompt_neutron_pe_file", columns=("pe_center", "prompt_neutrons_per_GWh"),
+               nonnegative=("prompt_neutrons_per_GWh",), increasing=("pe_center",))
     fine = tmpl["pe_fine_edges"]
     centres = 0.5 * (fine[:-1] + fine[1:])
     if len(n["pe_center"]) != len(centres) or not np.allclose(n["pe_center"], centres):
         raise card.error("data.prompt_neutron_pe_file", "PE bins differ from the acceptance evaluation bins")
-    tp = _table(card, "data.time_pdf_file")
-    if not np.allclose(tp["t_us"], 0.5 * (t_edges[:-1] + t_edges[1:])):
+    tp = _table(card, "data.time_pdf_file", columns=("t_us", "pdf_prompt_neutrons"),
+                nonnegative=("pdf_prompt_neutrons",), increasing=("t_us",))
+    t_centres = 0.5 * (t_edges[:-1] + t_edges[1:])
+    if len(tp["t_us"]) != len(t_centres) or not np.allclose(tp["t_us"], t_centres):
         raise card.error("data.time_pdf_file", "time bins differ from the card's binning")
+    if not tp["pdf_prompt_neutrons"].sum() > 0:
+        raise card.error("data.time_pdf_file", "column 'pdf_prompt_neutrons' is all zero")
     t_pdf = tp["pdf_prompt_neutrons"] / tp["pdf_prompt_neutrons"].sum()
     return Release(pe_edges, t_edges, c_on, ac_on, release_exposure_GWh(),
                    np.asarray(n["prompt_neutrons_per_GWh"], float), t_pdf)
@@ -180,10 +188,10 @@ class CoherentModel:
             raise card.error("response.acceptance.model", "the 2017 fit needs the released logistic acceptance")
         self.acc = acc
         self._acc_key, self._acc_val = None, None
-        self.exposure_GWh = card.number("source.beam_energy_GWh", positive=True)
+        self.exposure_GWh = self.templates.st.source.exposure_GWh   # N_POT x T_p for a card given in POT
         self.scale = self.exposure_GWh / self.release.exposure_GWh   # backgrounds scale with beam time
-        self.flux_err = card.number("source.nu_per_flavour_per_proton_rel_error", default=0.10, positive=True)
-        self.neutron_err = card.number("data.prompt_neutron_norm_rel_error", default=0.25, positive=True)
+        self.flux_err = card.number("source.nu_per_flavour_per_proton_rel_error", positive=True)
+        self.neutron_err = card.number("data.prompt_neutron_norm_rel_error", positive=True)
         rel = self.release
         self.neutron_fine = (rel.neutron_pe_per_GWh * self.exposure_GWh)[:, None] * rel.neutron_t_pdf[None, :]
         self.ac = rel.ac_on * self.scale
