@@ -25,7 +25,6 @@ their outer product (exact, and ~100x cheaper than expanding every energy row ov
 """
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,36 +33,15 @@ from pathlib import Path
 import numpy as np
 
 from . import cards
-from . import constants as c
-from . import formfactors, targets
+from . import targets
 from .errors import CardError, NudmsimError
 from .observables import Observables
 from .registry import EventSample, resolve_params
 from .response.stage import Batch, StageContext, build_stage, nominal_values, run_chain
-from .schema import Field, Section, validate
+from .schema import validate
 
-CARD = Section("card", "what the experiment is", fields=(
-    Field("name", str, doc="card name (the file's stem by convention)"),
-    Field("description", str, doc="one line: detector, exposure, paper"),
-    Field("kind", str, choices=("experiment",), doc="'experiment' for engine cards"),
-    Field("label", str, default="", doc="short label for plots and tables (default: name)"),
-    Field("status", str, default="release", choices=("release", "projection"),
-          doc="'release' = a published data set; 'projection' = a hypothetical exposure (plots say so)"),
-    Field("processes", list, item=str, default=[], doc="model processes this experiment can compute"),
-    Field("references", list, item=str, default=[], doc="papers and releases the numbers come from"),
-))
+from .card_schemas.experiment import CARD, TARGET  # the declared [card] and [target] tables
 
-TARGET = Section("target", "the detector material", fields=(
-    Field("material", str, default=None, doc="chemical formula of natural elements, e.g. \"CsI\", \"C9H12\", "
-                                             "\"Ar\"; isotopes as Xe131"),
-    Field("composition", dict, default=None, doc="atoms per formula unit, e.g. { Cs = 1, I = 1 } or "
-                                                 "{ Ar40 = 1 } (elements are natural mixes)"),
-    Field("mass_kg", float, unit="kg", lo=0, lo_open=True, doc="fiducial (active) mass"),
-    Field("form_factor", str, default="helm", choices=tuple(formfactors.FORM_FACTORS),
-          doc="nuclear form factor (Helm: Lewin-Smith parameters; klein_nystrand: as COHERENT 2017)"),
-), one_of=(("material", "composition"),))
-
-_FORMULA = re.compile(r"([A-Z][a-z]?)(\d*)")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -83,43 +61,17 @@ class Target:
         return f"Target({self.formula}, {self.mass_kg:g} kg, {len(self.nuclei)} isotopes, {self.form_factor})"
 
 
-def _composition(v: dict, path) -> dict[str, float]:
-    if v["material"] is not None:
-        text = v["material"].replace(" ", "")
-        parts = _FORMULA.findall(text)
-        if not parts or "".join(a + b for a, b in parts) != text:
-            raise CardError(path, "target.material", f"'{v['material']}' is not a chemical formula",
-                            "write e.g. \"CsI\", \"C9H12\" or use composition = { Cs = 1, I = 1 }")
-        comp: dict[str, float] = {}
-        for sym, num in parts:
-            comp[sym] = comp.get(sym, 0.0) + (float(num) if num else 1.0)
-        return comp
-    comp = {}
-    for k, n in v["composition"].items():
-        if isinstance(n, bool) or not isinstance(n, (int, float)) or not np.isfinite(n) or n <= 0:
-            raise CardError(path, f"target.composition.{k}", f"must be a positive number of atoms, got {n!r}")
-        comp[k] = float(n)
-    return comp
-
-
 def target_from_card(table, path) -> Target:
+    """The [target] table: a formula or a composition (natural elements expanded with their abundances,
+    :func:`nudmsim.targets.material`) and the fiducial mass."""
     v = validate(table, TARGET, path=path, prefix="target")
-    comp = _composition(v, path)
-    nuclei, per_unit = [], []
-    for sym, n in comp.items():
-        try:
-            isos = targets.parse_target(sym)
-        except NudmsimError as exc:
-            key = "target.material" if v["material"] is not None else f"target.composition.{sym}"
-            raise CardError(path, key, str(exc)) from None
-        for iso in (isos if isinstance(isos, list) else [isos]):
-            nuclei.append(iso)
-            per_unit.append(n * iso.abundance)
-    per_unit = np.asarray(per_unit)
-    unit_mass = float(sum(k * (nu.mass + nu.Z * c.M_ELECTRON) for k, nu in zip(per_unit, nuclei)))
-    n_units = v["mass_kg"] * c.kg * c.C_LIGHT**2 / unit_mass     # hepunits: kg -> MeV via c^2
-    formula = v["material"] or "".join(f"{k}{'' if n == 1 else f'{n:g}'}" for k, n in comp.items())
-    return Target(tuple(nuclei), per_unit * n_units, v["form_factor"], v["mass_kg"], formula)
+    key = "target.material" if v["material"] is not None else "target.composition"
+    try:
+        mat = targets.material(v["material"] if v["material"] is not None else v["composition"])
+        n = mat.n_targets(v["mass_kg"])
+    except NudmsimError as exc:
+        raise CardError(path, key, str(exc)) from None
+    return Target(tuple(mat.isotopes), np.asarray(n, float), v["form_factor"], v["mass_kg"], mat.name)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -54,18 +54,18 @@ class Acceptance:
 
 def from_card(card, key: str = "response.acceptance") -> Acceptance:
     model = card.get(f"{key}.model", str, choices=("coherent_logistic", "table"))
-    width = card.number(f"{key}.evaluate_on_bins_of_PE", default=1.0, positive=True)
+    width = card.number(f"{key}.evaluate_on_bins_of_PE", positive=True)
     if model == "coherent_logistic":
         names = ("a", "k", "x0")
         params = {n: card.number(f"{key}.{n}") for n in names}
         if not 0 < params["a"] <= 1:
             raise card.error(f"{key}.a", f"must be in (0, 1], got {params['a']}")
-        params["step_start"] = card.number(f"{key}.step_start_PE", default=5.0)
-        params["step_full"] = card.number(f"{key}.step_full_PE", default=6.0)
+        params["step_start"] = card.number(f"{key}.step_start_PE")
+        params["step_full"] = card.number(f"{key}.step_full_PE")
         if params["step_full"] < params["step_start"]:
             raise card.error(f"{key}.step_full_PE", "must be >= step_start_PE")
-        hi = {n: card.number(f"{key}.{n}_err_hi", default=0.0, nonnegative=True) for n in names}
-        lo = {n: card.number(f"{key}.{n}_err_lo", default=0.0, nonnegative=True) for n in names}
+        hi = {n: card.number(f"{key}.{n}_err_hi", nonnegative=True) for n in names}
+        lo = {n: card.number(f"{key}.{n}_err_lo", nonnegative=True) for n in names}
         return Acceptance(model, params, hi, lo, width)
     xs = card.array(f"{key}.x", ndim=1, increasing=True)
     effs = card.array(f"{key}.efficiency", ndim=1, length=len(xs))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import constants as c
+from ..errors import NudmsimError
 
 
 @dataclass(frozen=True)
@@ -117,25 +118,30 @@ def from_card(card, key: str = "response.quenching", model: str | None = None):
     if model == "constant":
         return ConstantQuenching(card.number(f"{key}.constant", positive=True, hi=1.0))
     if model == "table":
-        path = card.relative_file(f"{key}.table_file")
-        tab = read_csv_table(path)
-        if "Enr_keV" not in tab or "QF" not in tab:
-            raise card.error(f"{key}.table_file", f"{path.name} needs columns Enr_keV and QF")
-        order = np.argsort(tab["Enr_keV"])
-        return TableQuenching(tuple(tab["Enr_keV"][order]), tuple(tab["QF"][order]))
+        tab = card.read_table(f"{key}.table_file", columns=("Enr_keV", "QF"), nonnegative=("Enr_keV", "QF"),
+                              increasing=("Enr_keV",))
+        if np.any(tab["QF"] > 1):
+            raise card.error(f"{key}.table_file", f"{card.relative_file(f'{key}.table_file').name}: column 'QF' "
+                             f"has values above 1 (E_ee cannot exceed E_nr)")
+        return TableQuenching(tuple(tab["Enr_keV"]), tuple(tab["QF"]))
     files = card.get(f"{key}.fit_files", list)
-    degree = int(card.number(f"{key}.fit_degree", default=1, nonnegative=True, hi=5))
+    degree = card.get(f"{key}.fit_degree", int)
     rng = card.array(f"{key}.fit_range_keVnr", length=2, increasing=True)
-    extra = card.get(f"{key}.fit_extra_error", (str, float, int), default=0.0)
+    extra = card.get(f"{key}.fit_extra_error", (str, float, int))
     if isinstance(extra, str) and extra != "auto":
         raise card.error(f"{key}.fit_extra_error", f"is {extra!r}", "give a number or \"auto\"")
     xs, ys, ss = [], [], []
     for i, _ in enumerate(files):
         path = _resolve(card, f"{key}.fit_files", files[i])
-        tab = read_csv_table(path)
+        try:
+            tab = read_csv_table(path, columns=("Enr_keV", "QF"), nonnegative=("Enr_keV", "QF"))
+            errs = [c for c in ("QF_err", "QF_err_hi", "QF_err_lo") if c in tab]
+            read_csv_table(path, nonnegative=errs)
+        except NudmsimError as exc:
+            raise card.error(f"{key}.fit_files", str(exc)) from None
         if "QF_err" in tab:
             err = tab["QF_err"]
-        elif "QF_err_hi" in tab:
+        elif "QF_err_hi" in tab and "QF_err_lo" in tab:
             err = 0.5 * (tab["QF_err_hi"] + tab["QF_err_lo"])
         else:
             raise card.error(f"{key}.fit_files", f"{path.name} has no QF_err or QF_err_hi/lo column")

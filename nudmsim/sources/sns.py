@@ -194,10 +194,18 @@ class SNSSource:
     timing: Timing
     nu_per_flavour_per_proton_rel_error: float = 0.0
     info: dict = field(default_factory=dict)
+    pot: float | None = None           # protons on target given directly (then beam_energy = pot x T_p)
 
     @property
     def n_pot(self) -> float:
+        if self.pot is not None:
+            return float(self.pot)
         return protons_on_target(self.beam_energy, self.proton_kinetic_energy)
+
+    @property
+    def exposure_GWh(self) -> float:
+        """Integrated beam energy [GWh] (for a card given in protons on target: N_POT x T_p)."""
+        return float(self.beam_energy / c.GWH)
 
     @property
     def fluence(self) -> float:
@@ -228,15 +236,20 @@ def load_timing(src: cards.Card, model: str | None = None) -> Timing:
 def released_pdf_timing(path, error) -> Timing:
     """Timing from a released PDF table (t_us bin centres, pdf_prompt_nu, pdf_delayed_nu; equal bins).
     ``error(key, problem)`` builds the CardError of the card that named the file."""
+    from ..errors import NudmsimError
     from ..response.tables import read_csv_table
 
-    tab = read_csv_table(path)
-    for col in ("t_us", "pdf_prompt_nu", "pdf_delayed_nu"):
-        if col not in tab:
-            raise error("timing.pdf_file", f"file {path.name} has no column '{col}'")
+    cols = ("t_us", "pdf_prompt_nu", "pdf_delayed_nu")
+    try:
+        tab = read_csv_table(path, columns=cols, nonnegative=cols[1:], increasing=cols[:1])
+    except NudmsimError as exc:
+        raise error("timing.pdf_file", str(exc)) from None
+    for col in cols[1:]:
+        if not tab[col].sum() > 0:
+            raise error("timing.pdf_file", f"column '{col}' of {path.name} is all zero")
     centres = tab["t_us"]
     width = np.diff(centres)
-    if not np.allclose(width, width[0]):
+    if len(width) == 0 or not np.allclose(width, width[0]):
         raise error("timing.pdf_file", f"file {path.name} must have equal-width time bins")
     edges = np.concatenate([centres - 0.5 * width[0], [centres[-1] + 0.5 * width[0]]])
     return Timing("released_pdf", edges, tab["pdf_prompt_nu"] / tab["pdf_prompt_nu"].sum(),
@@ -244,29 +257,37 @@ def released_pdf_timing(path, error) -> Timing:
 
 
 def from_detector_card(card: cards.Card) -> SNSSource:
-    """The SNS source as a detector card configures it (``[source]`` table), validated on load.
+    """The SNS source as a detector card configures it (``[source]`` table, validated on load).
 
-    Keys: ``source.card`` (name of the source card, e.g. "sns"), ``source.beam_energy_GWh``,
-    ``source.baseline_m``, ``source.nu_per_flavour_per_proton`` (+ ``_rel_error``), optional
-    ``source.proton_kinetic_energy_GeV`` overriding the source card's ``beam.proton_kinetic_energy_GeV`` and
-    optional ``source.timing_model`` ("released_pdf" or "physical") overriding ``timing.model``."""
-    src = cards.load_source(card.get("source.card", str))
-    kind = src.get("card.kind", str)
+    Keys: ``source.card`` (the source card, e.g. "sns", searched next to the detector card, then in
+    ``$NUDMSIM_CARD_PATH``, then in ``fluxes/``); the exposure as exactly one of ``source.protons_on_target``
+    or ``source.beam_energy_GWh`` (converted with the proton kinetic energy: ``source.proton_kinetic_energy_GeV``
+    if given, else the source card's ``beam.proton_kinetic_energy_GeV``); ``source.baseline_m``,
+    ``source.nu_per_flavour_per_proton`` (+ ``_rel_error``) and optional ``source.timing_model``
+    ("released_pdf" or "physical") overriding ``timing.model``."""
+    src = card.load_card("source.card", "source")
+    kind = src.card_kind
     if kind != "pi_dar":
         raise card.error("source.card", f"names source '{src.name}' of kind '{kind}'", "use a pi_dar source such as 'sns'")
     tp = card.number("source.proton_kinetic_energy_GeV", default=None, positive=True)
     if tp is None:
         tp = src.number("beam.proton_kinetic_energy_GeV", positive=True)
+    pot = card.number("source.protons_on_target", default=None, positive=True)
+    if pot is not None:
+        beam_energy = pot * tp * c.GeV
+    else:
+        beam_energy = card.number("source.beam_energy_GWh", positive=True) * c.GWH
     return SNSSource(
-        beam_energy=card.number("source.beam_energy_GWh", nonnegative=True) * c.GWH,
+        beam_energy=beam_energy,
         proton_kinetic_energy=tp * c.GeV,
         nu_per_flavour_per_proton=card.number("source.nu_per_flavour_per_proton", positive=True),
         baseline=card.number("source.baseline_m", positive=True) * c.m,
-        timing=load_timing(src, card.get("source.timing_model", str, default=None,
-                                         choices=(None, "released_pdf", "physical"))),
+        timing=load_timing(src, card.get("source.timing_model", str, default=None)),
         nu_per_flavour_per_proton_rel_error=card.number("source.nu_per_flavour_per_proton_rel_error",
-                                                        default=0.0, nonnegative=True),
-        info={"source_card": src.name, "source_sha256": src.sha256},
+                                                        nonnegative=True),
+        info={"source_card": src.name, "source_path": str(src.path), "source_sha256": src.sha256,
+              "exposure_given_as": "protons_on_target" if pot is not None else "beam_energy_GWh"},
+        pot=pot,
     )
 
 
@@ -337,7 +358,7 @@ def from_tables(src: cards.Card, v: dict, path, resolve_file) -> SNSSource:
         beam = v["protons_on_target"] * tp * c.GeV
     else:
         beam = v["beam_energy_GWh"] * c.GWH
-    return SNSSource(beam_energy=beam, proton_kinetic_energy=tp * c.GeV,
+    return SNSSource(pot=v["protons_on_target"], beam_energy=beam, proton_kinetic_energy=tp * c.GeV,
                      nu_per_flavour_per_proton=v["nu_per_flavour_per_proton"],
                      baseline=v["baseline_m"] * c.m, timing=_timing_from_table(src, v["timing"], path, resolve_file),
                      nu_per_flavour_per_proton_rel_error=v["nu_per_flavour_per_proton_rel_error"],
