@@ -39,7 +39,14 @@ def engine_generate(process: str):
     def generate(params, card, n, rng):
         exp = experiment_of(card)
         _check_card_process(exp, process)
-        return exp.generate(process, params, n, rng)
+        sample = exp.generate(process, params, n, rng)
+        if not sample.expected_total > 0 and sample.info.get("interactions", 0.0) > 0:
+            gen = exp.generator(process)
+            msg = getattr(gen, "blind_message", None)
+            raise NudmsimError(msg(exp.point(process, params), exp) if msg is not None else
+                               f"{exp.name} is blind there: no generated {process} event is detected (see "
+                               f"`nudmsim predict {process} -d {exp.name}`)")
+        return sample
 
     return generate
 
@@ -56,6 +63,11 @@ def engine_predict(process: str):
         out["in the observables, after the response"] = (ex.total, "events")
         if exp.analysis is not None and not exp.analysis.mask.all():
             out["in the analysis range"] = (float(ex.counts[exp.analysis.mask].sum()), "events")
+        if exp.analysis is not None and exp.analysis.roi_mask is not None:
+            out["in the region of interest"] = (float(ex.counts[exp.analysis.roi_mask].sum()), "events")
+        describe = getattr(exp.generator(process), "describe", None)
+        if describe is not None:
+            out.update(describe(ex.point, exp))
         for k, v in exp.published.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 out[f"published: {k}"] = (float(v), "")
@@ -142,27 +154,40 @@ def fit_printout(exp, rep) -> dict:
     return out
 
 
-def engine_limit():
+def engine_limit(name: str, limit_name: str | None = None):
     def limit(req):
-        from .runner import limit_curve
+        from .models import planes
+        from .registry import _UNIT_SCALE
+        from .runner import LIMIT_OPTIONS, limit_curve, limit_table
 
         exp = experiment_of(req.card)
-        return limit_curve(exp, masses=req.masses, ratio=req.ratio, projected=req.projected,
-                           options=req.options, params=req.params, scheduler=req.scheduler, progress=req.progress)
+        tab, _ = limit_table(exp, limit_name)
+        plane = planes.get(str(tab.get("plane", "")))
+        req.refuse_unused(name, LIMIT_OPTIONS, ratio=plane.has_ratio,
+                          projected=exp.analysis.kind.projection)
+        masses = req.masses
+        if masses is not None and plane.x_unit in _UNIT_SCALE and plane.x_unit:   # --masses is in MeV
+            masses = np.asarray(masses, float) * _UNIT_SCALE["MeV"] / _UNIT_SCALE[plane.x_unit]
+        return limit_curve(exp, masses=masses, ratio=req.ratio, projected=req.projected, options=req.options,
+                           params=req.params, scheduler=req.scheduler, progress=req.progress, limit=limit_name)
 
     return limit
 
 
 def register_engine_analysis(name: str, *, card: str, summary: str, fit_measurement: str | None = None,
-                             limit: bool = True) -> AnalysisEntry:
+                             limit: bool | str = True) -> AnalysisEntry:
+    """An analysis computed by the engine from the card's [analysis]: a fit of ``fit_measurement`` and/or
+    limits (``limit = True``: the card's [analysis.limit]; a name: its [analysis.limit.NAME])."""
     opts = {"measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
-            "method": "plr (default, CCGV q~) | cls | delta-chi2 (2.706)",
+            "method": "poisson likelihood: plr (default, CCGV q~) | cls | delta-chi2 (2.706); binwise_table: "
+                      "table (default, the release's toy-MC critical values) | delta-chi2",
             "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
             "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
             "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}
     return register_analysis(AnalysisEntry(name=name, summary=summary, default_detector=card,
                                            fit=engine_fit(fit_measurement) if fit_measurement else None,
-                                           limit=engine_limit() if limit else None,
+                                           limit=engine_limit(name, limit if isinstance(limit, str) else None)
+                                           if limit else None,
                                            limit_options=opts if limit else {}))
 
 

@@ -207,7 +207,7 @@ def cmd_validate(args) -> int:
         r = registry.CHECKS[n]()
         results.append(r)
         if not args.json:
-            status = "PASS" if r.passed else "FAIL"
+            status = {"info": "INFO", "skip": "SKIP"}.get(r.status, "PASS" if r.passed else "FAIL")
             print(f"[{status}] {r.name:<36} value {r.value:<12.5g} reference {r.reference:<12.5g} "
                   f"tolerance ±{r.tolerance:<10.3g} {r.unit}  ({time.perf_counter() - t0:.1f} s)",
                   flush=True)
