@@ -31,20 +31,30 @@ from . import register_generator
 
 KM_S = c.km / c.s
 #: quadrature: uniform panels over each recoil support (plus the response's bin edges), nodes per piece
-PANELS, ORDER = 64, 8
+PANELS, ORDER = 16, 8
 
 
 # ------------------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------------------
 def truth_edges(exp, column: str = "E_R_keV"):
-    """Bin edges (in the column's unit) of the first stage acting on ``column`` if it is binned (a migration
-    matrix's true bins), else None."""
+    """Break points (in the column's unit) where the response of ``column`` jumps: the bin edges of stages
+    acting on it (a migration matrix's true bins), the limits of steps and windows on it, and its bin edges
+    when it is an observable; None if there are none.  Quadrature pieces end there, so that a bin or a cut
+    takes whole pieces (the expected counts are exact integrals, not node sums straddling an edge)."""
+    pts = []
     for st in exp.stages:
-        if st.on == column:
-            e = getattr(st, "x_edges", None)
-            return None if e is None else np.asarray(e, float)
-    return None
+        if st.on != column:
+            continue
+        if getattr(st, "x_edges", None) is not None:
+            pts.append(np.asarray(st.x_edges, float))
+        for attr in ("lo", "hi"):
+            v = getattr(st, attr, None)
+            if isinstance(v, (int, float)):
+                pts.append(np.array([float(v)]))
+    if column in exp.observables:
+        pts.append(np.asarray(exp.observables[column].edges, float))
+    return np.unique(np.concatenate(pts)) if pts else None
 
 
 def gauss_pieces(lo: float, hi: float, edges=None, panels: int = PANELS, order: int = ORDER):
