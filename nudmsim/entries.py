@@ -180,7 +180,7 @@ def register_engine_analysis(name: str, *, card: str, summary: str, fit_measurem
     limits (``limit = True``: the card's [analysis.limit]; a name: its [analysis.limit.NAME])."""
     opts = {"measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
             "method": "poisson likelihood: plr (default, CCGV q~) | cls | delta-chi2 (2.706); binwise_table: "
-                      "table (default, the release's toy-MC critical values) | delta-chi2",
+                      "table (default, the release's toy-MC critical values) | delta-chi2; bin_bound: bound",
             "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
             "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
             "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}
