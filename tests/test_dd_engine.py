@@ -116,7 +116,7 @@ def test_target_key_errors(tmp_path, target, msg):
 # ------------------------------------------------------------------------------------------------
 def test_bin_bound_closed_form(tmp_path):
     """Three bins; counts (rate/err)^2 = 4, 1, 81 in exposures rate/err^2 = 1, 1, 9 (100 t d).  mu_up is the
-    smallest N90(n_i) E/e_i / S_i over bins with signal, E = 1 t x 100 d = 1 (100 t d)... here 0.1."""
+    smallest N90(n_i) E/e_i / S_i over bins with signal; the card's exposure E = 10 t x 100 d = 10 (100 t d)."""
     exp = Experiment.load(_card(tmp_path, target='material = "Xe"\nmass_kg = 10000.0'))
     assert list(exp.analysis.observed) == [4.0, 1.0, 81.0]
     pt = {"m_X": 60.0, "m_phi": 600.0, "y_X": 1.0, "y_q": 1e-6}
