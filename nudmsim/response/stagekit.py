@@ -125,6 +125,11 @@ class StageBase:
     def nuisances(self) -> tuple[Nuisance, ...]:
         return tuple(self._nuisances)
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every column the stage reads (the engine tabulates a chain tail that reads one column only)."""
+        return (self.on,)
+
     def value(self, values: Mapping[str, float] | None, param: str | None, nominal: float) -> float:
         """The physical value of ``param`` at ``values`` (nominal when not given)."""
         if not values:

@@ -352,6 +352,10 @@ class LindhardQuenching(_Quenching):
         if self.k_given is not None and values["k_error"] > 0:
             self.add_nuisance("k", self.k_given, values["k_error"], doc="Lindhard k", bounds=(0.0, None))
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.on, self.species_column)
+
     def k_values(self, values) -> np.ndarray:
         if self.k_given is None:
             return 0.133 * self.Z ** (2.0 / 3.0) / np.sqrt(self.A)

@@ -156,8 +156,10 @@ class Workspace:
         return replace(self, parameters=params)
 
     # -- evaluation -------------------------------------------------------------------------------
-    def spec(self):
-        """The :class:`~nudmsim.stats.likelihood.Spec` that evaluates this workspace (fits, limits, Asimov)."""
+    def spec(self, compiled: bool = True):
+        """The :class:`~nudmsim.stats.likelihood.Spec` that evaluates this workspace (fits, limits, Asimov):
+        compiled into dense arrays with an analytic gradient (:mod:`nudmsim.stats.compiled`) unless
+        ``compiled=False`` (the reference implementation from the same plain data, for tests)."""
         from .likelihood import Component, OnOffBackground, Parameter, Spec, TemplateGrid
 
         comps, on_off = [], []
@@ -170,7 +172,12 @@ class Workspace:
             comps.append(Component(s.name, _sample_function(s, TemplateGrid)))
         params = [Parameter(p.name, p.init, bounds=tuple(p.bounds), constraint=p.constraint, fixed=p.fixed,
                             doc=p.doc) for p in self.parameters.values()]
-        return Spec(self.observed, comps, params, poi=self.poi, on_off=on_off, mask=self.mask, name=self.name)
+        spec = Spec(self.observed, comps, params, poi=self.poi, on_off=on_off, mask=self.mask, name=self.name)
+        if not compiled:
+            return spec
+        from .compiled import compile_spec
+
+        return compile_spec(self, spec)
 
     def physical(self, values: Mapping[str, float]) -> dict:
         """Physical values of the standardised nuisances (θ -> nominal + θ·error) at a fit result's values."""
