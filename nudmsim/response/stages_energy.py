@@ -449,7 +449,8 @@ class BirksQuenching(_Quenching):
             self.Z_ion, self.mass_keV = nuc.Z, nuc.mass / c.keV
         self.kB = values["kB_cm_per_MeV"]
         if values["kB_error_cm_per_MeV"] > 0:
-            self.add_nuisance("kB", self.kB, values["kB_error_cm_per_MeV"], "cm/MeV", "Birks kB", bounds=(0.0, None))
+            self.add_nuisance("kB", self.kB, values["kB_error_cm_per_MeV"], unit="cm/MeV", doc="Birks kB",
+                              bounds=(0.0, None))
         self.table(None)   # build (and cache) the nominal table now: errors show at load
 
     def table(self, values) -> _birks.BirksQuenching:
@@ -491,7 +492,8 @@ class LinearYield(StageBase):
         self.Y = values["value"]
         self.scale = energy_scale(self, self.on, "on") * c.keV / ENERGY_UNITS[values["unit"]]
         if values["error"] > 0:
-            self.add_nuisance(None, self.Y, values["error"], f"per {values['unit']}", "yield", bounds=(0.0, None))
+            self.add_nuisance(None, self.Y, values["error"], unit=f"per {values['unit']}", doc="yield",
+                              bounds=(0.0, None))
 
     def _apply(self, batch, values):
         y = self.value(values, None, self.Y) * self.scale
