@@ -392,8 +392,8 @@ def test_migration_matrix_official_xenon1t_file():
     st = build(dict(stage="resolution", model="migration_matrix", on="E_R_keV", to="E_rec_keV",
                     file="xenon1t_2018/xenon1t_2018_migration_matrix_official.csv"))
     assert st.P.shape == (277, 80) and np.all(st.row_sum <= 1.0 + 1e-6)
-    from nudmsim.response.binwise import MigrationMatrix
     from nudmsim.paths import data_file
+    from nudmsim.response.binwise import MigrationMatrix
 
     ref = MigrationMatrix.from_csv(data_file("xenon1t_2018", "xenon1t_2018_migration_matrix_official.csv"))
     e = np.array([2.0, 10.0, 30.0])

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nudmsim.errors import CardError, NudmsimError
 from nudmsim.response.stage import Batch, StageContext, build_stage, nominal_values, run_chain

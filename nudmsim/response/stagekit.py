@@ -251,7 +251,8 @@ class VectorVariants:
                     raise stage.error(k, f"has {len(v)} entries, the nominal set {len(self.nominal)}",
                                       "give the same number of coefficients")
             name = stage.add_nuisance("shape" if len(up) == 1 else f"shape{i}", 0.0, 1.0, 1.0,
-                                      doc=f"{stage.family}/{stage.model} variant {i}: 0 nominal, ±1 {key_up}/{key_down}")
+                                      doc=f"{stage.family}/{stage.model} variant {i}: "
+                                          f"0 nominal, ±1 {key_up}/{key_down}")
             self.pairs.append((name, np.asarray(u) - self.nominal, np.asarray(d) - self.nominal))
 
     def resolve(self, values) -> np.ndarray:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from .. import constants as c
 from ..errors import NudmsimError
@@ -24,8 +24,19 @@ from ..schema import Field, Section
 from . import birks as _birks
 from .kernelkit import dual_kernel
 from .stage import Batch, register_stage
-from .stagekit import (ENERGY_UNITS, StageBase, VectorVariants, check_xy, energy_scale, increasing_pair,
-                       interpolate, on_field, pick_column, read_columns, to_field)
+from .stagekit import (
+    ENERGY_UNITS,
+    StageBase,
+    VectorVariants,
+    check_xy,
+    energy_scale,
+    increasing_pair,
+    interpolate,
+    on_field,
+    pick_column,
+    read_columns,
+    to_field,
+)
 
 _E_UNITS = tuple(ENERGY_UNITS)
 
