@@ -26,7 +26,11 @@ chain on weighted truth rows in two modes with the same physics:
   possible outcomes on a grid (the 1-PE bins, fine sub-bins of the observable, the reconstructed bins)
   with the probabilities in the weights, so histogramming gives the expected counts with no random numbers.
   The grid comes from the card's observables (`ctx.observables`): expansions are exact at the observable's
-  bin edges, plus one underflow and one overflow row that carry the exact tails.
+  bin edges, plus one underflow and one overflow row that carry the exact tails. Stages after an
+  expansion see the grid values (1-PE bin centres j + 1/2, fine-cell centres, reco-bin centres): an
+  efficiency evaluated there differs from sampling at second order in the cell width (`subdivide` sets
+  it), and not at all with `evaluate_on_bins` on the same cells (the COHERENT rule). Poisson expansions
+  are exact for observables with integer bin edges.
 
 Stages are pure functions of arrays: they never modify their input. Random numbers come from a
 counter-based stream per row (splitmix64, keyed from the caller's seeded generator), so results do not
