@@ -568,3 +568,20 @@ def test_stages_are_pure(table):
         for k in s.columns:
             np.testing.assert_array_equal(s[k], e[k])
         np.testing.assert_array_equal(s.weight, e.weight)
+
+
+def test_response_matrix_folds_like_the_chain():
+    """w @ R equals histogramming the chain's expectation with weights w (the chain is linear in w)."""
+    from nudmsim.response.matrix import response_matrix
+
+    obs = {"pe": np.arange(0.0, 61.0, 2.0), "t_us": np.arange(0.0, 6.01, 0.5)}
+    chain = [build_stage(t, ctx(obs, key=f"response[{i}]")) for i, t in enumerate(CSI_2021)]
+    rng = np.random.default_rng(5)
+    truth = Batch({"E_R_keV": rng.uniform(1, 60, 500), "t_us": rng.uniform(0, 6.5, 500)}, np.ones(500))
+    R = response_matrix(chain, truth, obs)
+    for _ in range(2):
+        w = rng.uniform(0.1, 3.0, 500)
+        out = run_chain(chain, Batch(truth.columns, w))
+        ref, _, _ = np.histogram2d(out["pe"], out["t_us"], bins=(obs["pe"], obs["t_us"]), weights=out.weight)
+        np.testing.assert_allclose(R.fold(w), ref, rtol=1e-12, atol=1e-12 * w.sum())
+    assert np.all((R.efficiency >= 0) & (R.efficiency <= 1 + 1e-12))

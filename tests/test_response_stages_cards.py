@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nudmsim import targets
 from nudmsim.errors import CardError, NudmsimError
 from nudmsim.response.stage import Batch, StageContext, build_stage, nominal_values, run_chain
 
@@ -145,6 +146,18 @@ def test_runtime_errors_name_the_card():
     st = build_stage(LOGISTIC, ctx())
     with pytest.raises(CardError, match=r"toy.toml.*response\[3\]\.on.*column 'pe' is not in the events.*E_ee_keV"):
         st.expect(Batch({"E_ee_keV": np.ones(2)}, np.ones(2)))
+    ax = build_stage(dict(stage="axis", model="conditional_table", on="pe", to="psd", x_edges=[0.0, 10.0],
+                          y_edges=[0.0, 1.0], matrix=[[1.0]], out_of_range="error"), ctx())
+    with pytest.raises(NudmsimError, match=r"toy.toml.*response\[3\]\.out_of_range.*pe = 11.*\[0, 10\)"):
+        ax.sample(Batch({"pe": np.array([5.0, 11.0])}, np.ones(2)), np.random.default_rng(0))
+    poly = build_stage(dict(stage="quenching", model="polynomial_qf", coefficients=[0.1], range=[1.0, 50.0],
+                            out_of_range="error"), ctx())
+    with pytest.raises(NudmsimError, match=r"toy.toml.*response\[3\]\.out_of_range.*60 keV.*\[1, 50\]"):
+        poly.expect(Batch({"E_R_keV": np.array([60.0])}, np.ones(1)))
+    lind = build_stage(dict(stage="quenching", model="lindhard"),
+                       ctx(target=[targets.isotope("Cs133"), targets.isotope("I127")]))
+    with pytest.raises(CardError, match=r"species_column.*several elements.*'target_id'"):
+        lind.expect(Batch({"E_R_keV": np.ones(2)}, np.ones(2)))
     g = build_stage(dict(stage="resolution", model="gaussian", on="E_keV", c=0.1), ctx())
     with pytest.raises(NudmsimError, match=r"needs a grid.*'E_keV' is not an observable.*grid ="):
         g.expect(Batch({"E_keV": np.ones(2)}, np.ones(2)))
