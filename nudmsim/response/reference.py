@@ -32,6 +32,11 @@ chain on weighted truth rows in two modes with the same physics:
   it), and not at all with `evaluate_on_bins` on the same cells (the COHERENT rule). Poisson expansions
   are exact for observables with integer bin edges.
 
+Every stage multiplies a row's weight by a factor that does not depend on the weight, so the expectation is
+linear in the truth weights: for fixed truth rows (quadrature nodes), `nudmsim.response.matrix.response_matrix`
+runs the chain once (per nuisance point) into a sparse matrix R, and the expected histogram for any weights w
+is `R.fold(w)` = w @ R, a mat-vec instead of the expansions.
+
 Stages are pure functions of arrays: they never modify their input. Random numbers come from a
 counter-based stream per row (splitmix64, keyed from the caller's seeded generator), so results do not
 depend on the number of threads.
