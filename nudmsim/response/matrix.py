@@ -32,11 +32,16 @@ class ResponseMatrix:
     matrix: sp.csr_matrix
     edges: dict
     shape: tuple
+    transposed: sp.csr_matrix = None
+
+    def __post_init__(self):
+        if self.transposed is None:
+            object.__setattr__(self, "transposed", self.matrix.T.tocsr())
 
     def fold(self, weights) -> np.ndarray:
         """Expected histogram (shape ``self.shape``) for truth weights ``weights``."""
         w = np.asarray(weights, dtype=float)
-        return (self.matrix.T @ w).reshape(self.shape)
+        return (self.transposed @ w).reshape(self.shape)
 
     @property
     def efficiency(self) -> np.ndarray:

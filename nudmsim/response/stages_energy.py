@@ -76,16 +76,18 @@ def _poly_kernel(e_keV, to_u, coef, p0, is_qf, lo_u, hi_u, rule, out):
 
 
 @dual_kernel
-def _lindhard_kernel(e_keV, species, Z, k, out):
-    """Lindhard QF * E_nr: eps = 11.5 E[keV] Z^-7/3, g = 3 eps^0.15 + 0.7 eps^0.6 + eps, QF = k g / (1 + k g)."""
+def _lindhard_kernel(e_keV, species, z73, k, out):
+    """Lindhard QF * E_nr: eps = 11.5 E[keV] Z^-7/3 (z73 = Z^-7/3 per species), g = 3 eps^0.15 + 0.7 eps^0.6
+    + eps, QF = k g / (1 + k g)."""
     for i in prange(e_keV.shape[0]):
         s = species[i]
         e = e_keV[i]
         if not e > 0.0:
             out[i] = 0.0
             continue
-        eps = 11.5 * e * Z[s] ** (-7.0 / 3.0)
-        g = 3.0 * eps ** 0.15 + 0.7 * eps ** 0.6 + eps
+        eps = 11.5 * e * z73[s]
+        le = math.log(eps)
+        g = 3.0 * math.exp(0.15 * le) + 0.7 * math.exp(0.6 * le) + eps
         kg = k[s] * g
         out[i] = e * kg / (1.0 + kg)
 
@@ -386,7 +388,7 @@ class LindhardQuenching(_Quenching):
             raise self.error("species_column", f"the target has several elements but the events have no column "
                              f"'{self.species_column}'", "give Z and A, or name the isotope-index column")
         out = np.empty_like(e)
-        _lindhard_kernel(len(e), np.ascontiguousarray(e), species, Z, k, out)
+        _lindhard_kernel(len(e), np.ascontiguousarray(e), species, Z ** (-7.0 / 3.0), k, out)
         return out
 
 
