@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     print(f"{'stage (sample mode)':32s} {'M rows/s':>9s} {'M rows/CPU-s':>13s}")
     for name, (card, _) in SINGLE.items():
         st = build_stage(card, ctx(0))
-        best, best_cpu = _timed(lambda: st.sample(big, rng), args.repeat)
+        best, best_cpu = _timed(lambda st=st, b=big: st.sample(b, rng), args.repeat)
         print(f"{name:32s} {args.n / best / 1e6:9.1f} {args.n / best_cpu / 1e6:13.1f}")
 
     chain = [build_stage(c, ctx(i)) for i, c in enumerate(CSI_CHAIN)]
