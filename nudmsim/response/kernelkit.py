@@ -13,7 +13,7 @@ import types
 from numba import njit
 
 #: batches with fewer rows run single-threaded
-PARALLEL_MIN = 200_000
+PARALLEL_MIN = 500_000
 
 
 class DualKernel:
