@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import CardError, NudmsimError
 from .paths import search_dirs
-from .schema import Field, Section, suggest, validate
+from .schema import Field, Section, dotted_keys, suggest, validate
 
 _MISSING = object()
 
@@ -72,6 +72,10 @@ class CardSchema:
     def section(self) -> Section:
         """The whole card as one Section (``[card]`` first)."""
         return Section("", self.doc, (Field("card", CARD_SECTION, doc=CARD_SECTION.doc), *self.fields))
+
+    def keys(self) -> dict[str, Field]:
+        """Every declared key of the card by dotted name (``source.card``, ``response.quenching.model``)."""
+        return dotted_keys(self.section())
 
 
 CARD_SCHEMAS: dict[str, CardSchema] = {}
@@ -146,9 +150,12 @@ def validate_card(data: dict, path, role: str | None = None) -> dict:
     """Validate a parsed card against its kind's schema; returns the values with defaults filled in."""
     head = data.get("card", _MISSING)
     if head is _MISSING:
+        for key in data:
+            if suggest(key, ["card"]):
+                raise CardError(path, key, "is not a valid key", suggest(key, ["card"]))
         raise CardError(path, "card", "is missing", "start the card with a [card] table: name, description, kind")
     schemas = card_schemas()
-    if isinstance(head, dict) and "kind" not in head:
+    if isinstance(head, dict) and "kind" not in head and all(k in CARD_SECTION.field_map() for k in head):
         raise CardError(path, "card.kind", "is missing", f"add kind = one of {', '.join(sorted(schemas))}")
     validate(head, CARD_SECTION, path=path, prefix="card")
     kind = head["kind"]

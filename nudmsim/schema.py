@@ -221,8 +221,8 @@ def _unit(f: Field) -> str:
 
 
 def _example(f: Field) -> str:
-    if f.default not in (REQUIRED, None):
-        return repr(f.default).replace("'", '"')
+    if f.default is not REQUIRED and f.default is not None:
+        return toml_repr(f.default)
     return {float: "1.0", int: "1", str: '"..."', bool: "true", list: "[1.0, 2.0]"}.get(
         f.type if not isinstance(f.type, tuple) else f.type[0], "...")
 
@@ -262,6 +262,33 @@ def _list(value: list, f: Field, path, key: str) -> list:
     return [walk(x, f"{key}[{i}]", 1) for i, x in enumerate(value)]
 
 
+def toml_repr(value) -> str:
+    """``value`` as it is written in a TOML card (strings in double quotes, true/false, [a, b])."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_repr(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    return repr(value)
+
+
+def dotted_keys(section: Section, prefix: str = "") -> dict[str, Field]:
+    """Every key of ``section`` by dotted name, nested sections expanded (``response.quenching.model``);
+    a nested section's own name is listed too."""
+    out: dict[str, Field] = {}
+    for f in section.fields:
+        key = _join(prefix, f.name)
+        out[key] = f
+        if isinstance(f.type, Section):
+            out.update(dotted_keys(f.type, key))
+    return out
+
+
 def reference_markdown(section: Section, level: int = 3) -> str:
     """The card reference of ``section`` as Markdown (a table of key, type, unit, default, meaning)."""
     lines = [f"{'#' * level} `[{section.name}]`", ""]
@@ -276,7 +303,7 @@ def reference_markdown(section: Section, level: int = 3) -> str:
             nested.append(t)
         if t is list and isinstance(f.item, Section):
             nested.append(f.item)
-        default = "required" if f.required else ("—" if f.default is None else f"`{f.default!r}`")
+        default = "required" if f.required else ("—" if f.default is None else f"`{toml_repr(f.default)}`")
         groups = [g for g in section.one_of if f.name in g]
         if groups:
             default = "one of " + " / ".join(f"`{k}`" for k in groups[0])
@@ -303,4 +330,4 @@ def reference_markdown(section: Section, level: int = 3) -> str:
     return out
 
 
-__all__ = ["Field", "Section", "REQUIRED", "validate", "suggest", "needs", "reference_markdown"]
+__all__ = ["Field", "Section", "REQUIRED", "validate", "suggest", "needs", "dotted_keys", "reference_markdown"]

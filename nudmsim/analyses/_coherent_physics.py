@@ -48,12 +48,17 @@ class Setup:
         return self.acceptance.fine_bins(self.pe_edges[0], self.pe_edges[-1])
 
 
+MAX_BINS = 100_000   # per analysis axis: a card with more is a typo (memory), not an analysis
+
+
 def _edges(card, lo_key, hi_key, w_key) -> np.ndarray:
     lo, hi = card.number(lo_key), card.number(hi_key)
     w = card.number(w_key, positive=True)
     if hi <= lo:
         raise card.error(hi_key, f"must be > {lo_key.split('.')[-1]} ({lo})")
     n = (hi - lo) / w
+    if not 1 <= round(n) <= MAX_BINS:
+        raise card.error(w_key, f"gives {n:.4g} bins on {lo:g}-{hi:g}", f"choose a width giving 1 to {MAX_BINS} bins")
     if abs(n - round(n)) > 1e-9:
         raise card.error(w_key, f"({w}) must divide {hi_key.split('.')[-1]} - {lo_key.split('.')[-1]} = {hi - lo}")
     return lo + w * np.arange(int(round(n)) + 1)

@@ -112,7 +112,7 @@ def protons_on_target(beam_energy, proton_kinetic_energy) -> float:
 
 def fluence_per_flavour(n_pot: float, nu_per_flavour_per_proton: float, baseline: float) -> float:
     """Time-integrated neutrino fluence per flavour at ``baseline`` (mm): r N_POT / (4 pi L^2) per mm^2."""
-    return nu_per_flavour_per_proton * n_pot / (4.0 * np.pi * baseline**2)
+    return nu_per_flavour_per_proton * n_pot / (4.0 * np.pi) / baseline / baseline   # no overflow for huge L
 
 
 # ------------------------------------------------------------------------------------------------
