@@ -37,7 +37,7 @@ def _section_markdown(section, level: int, title: str | None = None) -> str:
 
     text = reference_markdown(section, level)
     if title is not None:
-        first, rest = text.split("\n", 1)
+        rest = text.split("\n", 1)[1]
         text = f"{'#' * level} {title}\n{rest}"
     return text
 
