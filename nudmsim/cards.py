@@ -349,7 +349,7 @@ def find(name_or_path: str, role: str = "detector", near: Path | None = None) ->
     folder = _FOLDER.get(role, "detectors")
     text = str(name_or_path)
     p = Path(text)
-    looks_like_path = p.suffix == ".toml" or "/" in text or p.exists()
+    looks_like_path = p.suffix == ".toml" or "/" in text or p.is_file()
     if looks_like_path:
         cands = [p] if p.is_absolute() or near is None else [Path(near) / p, p]
         for cand in cands:
@@ -366,6 +366,8 @@ def find(name_or_path: str, role: str = "detector", near: Path | None = None) ->
         cand = d / f"{text}.toml"
         if cand.is_file():
             return cand
+    if p.is_dir():
+        raise NudmsimError(f"{role} card '{p}' is a directory, not a .toml file (give the card file inside it)")
     known = available(role)
     hint = suggest(text, known)
     raise NudmsimError(f"unknown {role} '{text}' ({hint + '; ' if hint else ''}known: {', '.join(known) or 'none'}; "
