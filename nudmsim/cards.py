@@ -68,10 +68,12 @@ class CardSchema:
     fields: tuple
     doc: str = ""
     check: Callable[[dict, Path], None] | None = None
+    card: Section | None = None
 
     def section(self) -> Section:
-        """The whole card as one Section (``[card]`` first)."""
-        return Section("", self.doc, (Field("card", CARD_SECTION, doc=CARD_SECTION.doc), *self.fields))
+        """The whole card as one Section (``[card]`` first: the kind's own, or the common one)."""
+        head = self.card or CARD_SECTION
+        return Section("", self.doc, (Field("card", head, doc=head.doc), *self.fields))
 
     def keys(self) -> dict[str, Field]:
         """Every declared key of the card by dotted name (``source.card``, ``response.quenching.model``)."""
@@ -83,7 +85,7 @@ CARD_SCHEMAS: dict[str, CardSchema] = {}
 #: modules that register card schemas on import (imported on the first card load)
 CARD_SCHEMA_MODULES: list[str] = [
     "nudmsim.card_schemas.sources",
-    "nudmsim.card_schemas.coherent",
+    "nudmsim.card_schemas.experiment",
     "nudmsim.card_schemas.direct_detection",
     "nudmsim.card_schemas.meson",
     "nudmsim.card_schemas.collider",
@@ -92,14 +94,16 @@ CARD_SCHEMA_MODULES: list[str] = [
 
 
 def register_card_schema(kind: str, sections: Sequence[Section | Field], *, role: str = "detector",
-                         doc: str = "", check: Callable[[dict, Path], None] | None = None) -> CardSchema:
+                         doc: str = "", check: Callable[[dict, Path], None] | None = None,
+                         card: Section | None = None) -> CardSchema:
     """Declare the top-level tables of cards of ``kind``.
 
     ``sections``: a :class:`Section` is a required table of that name; a :class:`Field` declares anything
     else: an optional table (``Field("published", PUBLISHED, default=None)``) or an array of tables
     (``Field("response", list, item=dict, doc=...)``, whose entries are then validated by ``check``).
-    ``[card]`` is common to every kind and must not be listed.  Registering a kind twice with a different
-    schema is an error."""
+    ``[card]`` is common to every kind and must not be listed (a kind with more keys in ``[card]`` passes
+    its own ``card`` Section, a superset of name, description, kind).  Registering a kind twice with a
+    different schema is an error."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}, got {role!r}")
     fields = []
@@ -113,7 +117,7 @@ def register_card_schema(kind: str, sections: Sequence[Section | Field], *, role
     names = [f.name for f in fields]
     if "card" in names or len(set(names)) != len(names):
         raise ValueError(f"card schema {kind!r}: duplicate table or [card] declared ({names})")
-    schema = CardSchema(kind, role, tuple(fields), doc, check)
+    schema = CardSchema(kind, role, tuple(fields), doc, check, card)
     old = CARD_SCHEMAS.get(kind)
     if old is not None and old != schema:
         raise ValueError(f"card kind {kind!r} registered twice")
@@ -157,7 +161,8 @@ def validate_card(data: dict, path, role: str | None = None) -> dict:
     schemas = card_schemas()
     if isinstance(head, dict) and "kind" not in head and all(k in CARD_SECTION.field_map() for k in head):
         raise CardError(path, "card.kind", "is missing", f"add kind = one of {', '.join(sorted(schemas))}")
-    validate(head, CARD_SECTION, path=path, prefix="card")
+    if not isinstance(head, dict) or not isinstance(head.get("kind"), str):
+        validate(head, CARD_SECTION, path=path, prefix="card")
     kind = head["kind"]
     if kind not in schemas:
         hint = suggest(kind, schemas)

@@ -77,7 +77,7 @@ def test_card_errors_name_file_and_key(tmp_path):
         card.number("exposure.days")
     assert card.get("halo.model", str) == "shm"  # a default of the schema, not of the code
     no_kind = _write(tmp_path, '[card]\nname="x"\ndescription="d"\n[target]\nmass_kg = 3\n', "nokind.toml")
-    with pytest.raises(CardError, match="nokind.toml.*card.kind.*missing.*coherent"):
+    with pytest.raises(CardError, match="nokind.toml.*card.kind.*missing.*experiment"):
         cards.load_detector(str(no_kind))
     bad = _write(tmp_path, '[card]\nname = \n', "bad.toml")
     with pytest.raises(CardError, match="bad.toml.*not valid TOML"):

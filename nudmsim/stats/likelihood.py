@@ -267,9 +267,10 @@ class TemplateGrid:
     each knot.  ``__call__(x)`` interpolates bin by bin: ``kind="cubic"`` (default; not-a-knot cubic spline,
     continuous first and second derivatives, which MIGRAD needs — piecewise-linear interpolation has kinks
     at the knots that stall it) or ``"linear"``.  Beyond the ends the end pieces are extrapolated; the result
-    is clipped at 0."""
+    is clipped at 0 (unless ``clip=False``: templates of differences, e.g. a histosys delta)."""
 
-    def __init__(self, knots, templates, kind: str = "cubic"):
+    def __init__(self, knots, templates, kind: str = "cubic", clip: bool = True):
+        self.clip = clip
         self.knots = np.asarray(knots, dtype=float)
         self.templates = np.asarray(templates, dtype=float)
         if self.knots.ndim != 1 or len(self.knots) < 2 or np.any(np.diff(self.knots) <= 0):
@@ -296,7 +297,7 @@ class TemplateGrid:
             out = ((c[0] * t + c[1]) * t + c[2]) * t + c[3]
         else:
             out = self.templates[k] + t * self._slopes[k]
-        return np.maximum(out, 0.0)
+        return np.maximum(out, 0.0) if self.clip else out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Weighted event generation for COHERENT (private helper of ``nudmsim.analyses.coherent``).
+"""Weighted event generation for COHERENT (the sampling of ``nudmsim.generators.pidar``).
 
 Importance sampling, exact weights:
 
@@ -11,9 +11,7 @@ Importance sampling, exact weights:
    in expected events in the card's exposure.  The weights average to R/n and vary only by the ratio of the
    cross section at the sampled E_nu to its conditional mean (a factor of a few at most), so sum(weights)
    is an unbiased estimate of the quadrature total R with a small spread.
-4. response: arrival time from the source's timing model, E_ee = QF E_R, n_PE ~ Poisson(LY E_ee),
-   reconstructed PE = n + U(-1/2, 1/2), acceptance = released function at the centre of the event's 1-PE bin,
-   ``accepted`` = Bernoulli(acceptance).
+4. the detector response is not here: the experiment's response chain (nudmsim/response/) follows.
 
 All random numbers come from the ``numpy.random.Generator`` passed in, in a fixed order, so a seed
 reproduces the sample exactly.
@@ -24,12 +22,10 @@ import numpy as np
 
 from .. import constants as c
 from .. import formfactors
-from ..generate import make_events
 from ..models import scalar_portal
 from ..processes import cevns
-from ..registry import EventSample
 from ..sources import sns
-from . import _coherent_physics as cp
+from . import pidar_quadrature as cp
 
 N_CELLS = 1024
 
@@ -103,17 +99,6 @@ def _ff_params(st):
     return 2, r0 * A ** (1.0 / 3.0) * fm, np.full(len(A), ak * fm)
 
 
-def _quench_params(q):
-    """(model code, parameter array) of a quenching object for the fused kernel; code -1 = not supported."""
-    from ..response.quenching import ConstantQuenching, PolynomialQuenching
-
-    if isinstance(q, ConstantQuenching):
-        return 0, np.array([q.value])
-    if isinstance(q, PolynomialQuenching):
-        return 1, np.array([len(q.coefficients), *q.range_keV, *q.coefficients])
-    return -1, np.zeros(1)
-
-
 def _iso_coef(process, params, st):
     """Per-isotope prefactor of dsigma/dE_R used by the kernel (see _dsigma_events)."""
     out = []
@@ -127,64 +112,33 @@ def _iso_coef(process, params, st):
     return np.array(out)
 
 
-def generate(process: str, params: dict, card, n: int, rng: np.random.Generator, qmodel=None) -> EventSample:
-    """``n`` weighted events of ``process`` on the COHERENT card (see module docstring)."""
-    from . import _coherent_kernels as K
+def sample_truth(process: str, params: dict, st, n: int, rng: np.random.Generator, start: int = 0,
+                 tables=None):
+    """Truth kinematics only: (flavour, isotope index, E_R [MeV], E_nu [MeV], weight) of ``n`` events.
 
-    st = cp.setup(card)
-    tables, xss = _tables(process, params, st)
-    total = cp.total_events(process, params, st)["total"]
-    info = {"targets": [nu.name for nu in st.nuclei], "flavours": list(sns.FLAVOURS),
-            "process_id": cp.PROCESS_IDS[process], "n_pot": st.source.n_pot,
-            "fluence_per_flavour_cm2": st.source.fluence * 100.0, "quadrature_total": total,
-            "units": "E_nu_MeV MeV, E_R_keV keVnr, E_ee_keV keVee, t_us microseconds, pe photoelectrons"}
-    if tables is None or total <= 0:
+    ``st`` is any object with ``source``, ``nuclei``, ``n_targets``, ``form_factor``; weights are expected
+    interactions per generated event (mean R/n).  The stream key is drawn from ``rng``; ``start`` offsets the
+    event counter, so events start..start+n-1 of one key are the same however a run is split."""
+    from . import _pidar_kernels as K
+
+    tables = tables if tables is not None else _tables(process, params, st)
+    (cells, _xss) = tables
+    if cells is None:
         raise cp.ParameterError(f"{process}: no events are kinematically possible for this model point")
-    fl_c, iso_c, lo_c, w_c, d_c = tables
+    fl_c, iso_c, lo_c, w_c, d_c = cells
     r_cells = float(np.sum(d_c * w_c))
+    if not r_cells > 0:
+        raise cp.ParameterError(f"{process}: no events are kinematically possible for this model point")
     key = np.uint64(int(rng.integers(0, 2**63 - 1)))
     ff_code, r1, r2 = _ff_params(st)
     fluence_nt = st.source.fluence * c.HBARC**2 * st.n_targets
     m_X2 = 0.0 if process == "cevns" else params["m_X"] ** 2
     m_phi2 = 0.0 if process == "cevns" else params["m_phi"] ** 2
     prob, alias = alias_table(d_c * w_c)
-    A = st.acceptance
-    w_bin = A.eval_bin_width
-    logistic = A.model == "coherent_logistic"
-    acc_par = np.array([A.params[k] for k in ("a", "k", "x0", "step_start", "step_full")] + [w_bin]) \
-        if logistic else np.zeros(6)
-    tim = st.source.timing
-    if tim.model == "released_pdf":
-        t_edges = tim.pdf_edges_us
-        cp_, cd_ = (np.cumsum(p) / p.sum() for p in (tim.pdf_prompt, tim.pdf_delayed))
-        tm = 0
-    else:
-        t_edges, cp_, cd_, tm = np.zeros(2), np.ones(1), np.ones(1), 1
-    kin_args = (key, n, prob, alias, fl_c.astype(np.int32), iso_c.astype(np.int32), lo_c, w_c, d_c, r_cells / n,
-                np.array([nu.mass for nu in st.nuclei]), _iso_coef(process, params, st), fluence_nt, r1, r2,
-                ff_code, 0 if process == "cevns" else 1, m_X2, m_phi2, sns.PROMPT_ENERGY, c.M_MUON, _INV_E)
-    resp_args = (tm, t_edges, cp_, cd_, tim.pulse_sigma_us, tim.offset_us,
-                 c.TAU_PION / (1000.0 * c.ns), c.TAU_MUON / (1000.0 * c.ns), int(logistic), acc_par)
     fl, iso = np.empty(n, np.int32), np.empty(n, np.int32)
-    e_r_kev, e_nu, weight, e_ee_kev = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    n_pe = np.empty(n, np.int32)
-    pe, t_us, u_acc, acc = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    q = qmodel or st.quenching
-    q_model, q_par = _quench_params(q)
-    if q_model >= 0:     # one fused pass
-        K.fused(*kin_args, c.keV, q_model, q_par, st.light_yield, *resp_args,
-                fl, iso, e_r_kev, e_nu, weight, e_ee_kev, n_pe, pe, t_us, u_acc, acc)
-    else:                # any other quenching object: kinematics, numpy quenching, response
-        e_r = np.empty(n)
-        K.kinematics(*kin_args, fl, iso, e_r, e_nu, weight)
-        e_ee_kev = q.e_ee(e_r) * (1.0 / c.keV)
-        e_r_kev = e_r * (1.0 / c.keV)
-        K.response(key, n, st.light_yield * e_ee_kev, fl, *resp_args, n_pe, pe, t_us, u_acc, acc)
-    if not logistic:
-        acc = A(np.floor(pe * (1.0 / w_bin)) * w_bin + 0.5 * w_bin)
-    cols = {
-        "flavour": fl, "target_id": iso, "process_id": np.full(n, cp.PROCESS_IDS[process], np.int32),
-        "E_nu_MeV": e_nu, "E_R_keV": e_r_kev, "E_ee_keV": e_ee_kev, "t_us": t_us,
-        "n_pe": n_pe, "pe": pe, "acceptance": acc, "accepted": u_acc < acc, "weight": weight,
-    }
-    return EventSample(make_events(cols), total, info)
+    e_r, e_nu, weight = np.empty(n), np.empty(n), np.empty(n)
+    K.kinematics_from(key, np.int64(start), n, prob, alias, fl_c.astype(np.int32), iso_c.astype(np.int32), lo_c,
+                      w_c, d_c, r_cells / n, np.array([nu.mass for nu in st.nuclei]),
+                      _iso_coef(process, params, st), fluence_nt, r1, r2, ff_code, 0 if process == "cevns" else 1,
+                      m_X2, m_phi2, sns.PROMPT_ENERGY, c.M_MUON, _INV_E, fl, iso, e_r, e_nu, weight)
+    return fl, iso, e_r, e_nu, weight
