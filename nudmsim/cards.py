@@ -159,6 +159,10 @@ def validate_card(data: dict, path, role: str | None = None) -> dict:
                 raise CardError(path, key, "is not a valid key", suggest(key, ["card"]))
         raise CardError(path, "card", "is missing", "start the card with a [card] table: name, description, kind")
     schemas = card_schemas()
+    if isinstance(head, dict) and "kind" not in head:
+        for key in head:                    # a mistyped kind: say so before any kind-specific [card] key
+            if suggest(key, ["kind"]):
+                raise CardError(path, f"card.{key}", "is not a valid key", suggest(key, ["kind"]))
     if isinstance(head, dict) and "kind" not in head and all(k in CARD_SECTION.field_map() for k in head):
         raise CardError(path, "card.kind", "is missing", f"add kind = one of {', '.join(sorted(schemas))}")
     if not isinstance(head, dict) or not isinstance(head.get("kind"), str):
@@ -297,9 +301,12 @@ class Card:
 
     def relative_file(self, key: str) -> Path:
         """A file named in the card: absolute, or relative to the card's folder, ``data/`` or ``fluxes/``."""
+        return self.resolve(self.get(key, str), key)
+
+    def resolve(self, name: str, key: str = "") -> Path:
+        """The file ``name`` (named at ``key``): absolute, or relative to the card's folder, ``data/``, ``fluxes/``."""
         from .paths import resource_dir
 
-        name = self.get(key, str)
         for base in (self.path.parent, resource_dir("data"), resource_dir("fluxes")):
             p = base / name
             if p.is_file():

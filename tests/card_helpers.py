@@ -65,16 +65,14 @@ def is_number_field(f) -> bool:
 
 def build(card):
     """What the library builds from a card of each kind (source, response, detector, background...)."""
-    from nudmsim.analyses import _coherent_physics as cp, _meson_limits as ml, cosmology as cosmo, meson
-    from nudmsim.analyses import coherent_fit as cf, w_boson as wb
+    from nudmsim.analyses import _meson_limits as ml, cosmology as cosmo, meson, w_boson as wb
+    from nudmsim.experiment import Experiment
     from nudmsim.response import dd_detectors as dd
     from nudmsim.sources import halo, meson_beams, pp, sns
 
     kind = card.card_kind
-    if kind == "coherent":
-        cp.setup(card)
-        if card.has("data"):
-            cf.load_release(card)
+    if kind == "experiment":
+        Experiment(card)          # source, target, stages (their tables), observables, analysis (its data file)
     elif kind in ("dd-xenon", "dd-scintillator"):
         dd.load(card)
     elif kind == "meson_decay":
