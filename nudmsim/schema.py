@@ -289,8 +289,22 @@ def dotted_keys(section: Section, prefix: str = "") -> dict[str, Field]:
     return out
 
 
-def reference_markdown(section: Section, level: int = 3) -> str:
-    """The card reference of ``section`` as Markdown (a table of key, type, unit, default, meaning)."""
+def nested_sections(section: Section) -> list[Section]:
+    """Every sub-table declared inside ``section`` (recursively, each once)."""
+    out: list[Section] = []
+    for f in section.fields:
+        for s in (f.type, f.item):
+            if isinstance(s, Section) and all(s is not o for o in out):
+                out.append(s)
+                out += [n for n in nested_sections(s) if all(n is not o for o in out)]
+    return out
+
+
+def reference_markdown(section: Section, level: int = 3, _seen: list | None = None) -> str:
+    """The card reference of ``section`` as Markdown (a table of key, type, unit, default, meaning);
+    sub-tables follow, each documented once."""
+    seen = _seen if _seen is not None else []
+    seen.append(section)
     lines = [f"{'#' * level} `[{section.name}]`", ""]
     if section.doc:
         lines += [section.doc, ""]
@@ -326,7 +340,8 @@ def reference_markdown(section: Section, level: int = 3) -> str:
         lines.append(f"| `{f.name}` | {tname} | {f.unit} | {default} | {doc} |")
     out = "\n".join(lines) + "\n"
     for s in nested:
-        out += "\n" + reference_markdown(s, level + 1)
+        if all(s is not o for o in seen):
+            out += "\n" + reference_markdown(s, level + 1, seen)
     return out
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from card_helpers import ROOT, _COUNTER, dump_toml
 from nudmsim import cards, constants as c
-from nudmsim.errors import CardError
+from nudmsim.errors import CardError, NudmsimError
 from nudmsim.schema import Section
 
 
@@ -32,76 +32,70 @@ def _coherent_variant(tmp_path, folder="det", **changes):
     return p
 
 
-def test_source_card_next_to_the_detector_card_wins(tmp_path, monkeypatch):
-    from nudmsim.analyses import _coherent_physics as cp
+def _experiment(path):
+    from nudmsim.experiment import Experiment
 
+    return Experiment(cards.load_detector(path))
+
+
+def test_source_card_next_to_the_detector_card_wins(tmp_path, monkeypatch):
     sns_text = cards.load_source("sns").text
     det = _coherent_variant(tmp_path)
+    assert _experiment(det).source_card.path == ROOT / "fluxes" / "sns.toml"              # fluxes/ last
     envdir = tmp_path / "env"
     envdir.mkdir()
     (envdir / "sns.toml").write_text(sns_text.replace("proton_kinetic_energy_GeV = 1.0", "proton_kinetic_energy_GeV = 0.5"))
     monkeypatch.setenv("NUDMSIM_CARD_PATH", str(envdir))
-    st_env = cp.setup(cards.load_detector(det))
-    assert Path(st_env.source.info["source_path"]) == envdir / "sns.toml"       # $NUDMSIM_CARD_PATH before fluxes/
+    exp_env = _experiment(det)
+    assert exp_env.source_card.path == envdir / "sns.toml"                                 # $NUDMSIM_CARD_PATH
     (det.parent / "sns.toml").write_text(sns_text.replace("proton_kinetic_energy_GeV = 1.0",
                                                           "proton_kinetic_energy_GeV = 0.25"))
-    det2 = _coherent_variant(tmp_path)            # new content hash: not the cached setup
-    det2.write_text(det2.read_text() + "# moved\n")
-    st_near = cp.setup(cards.load_detector(det2))
-    assert Path(st_near.source.info["source_path"]) == det.parent / "sns.toml"   # the card's folder first
-    assert st_near.source.n_pot == pytest.approx(2 * st_env.source.n_pot, rel=1e-12)   # T_p 0.25 vs 0.5 GeV
+    exp_near = _experiment(det)
+    assert exp_near.source_card.path == det.parent / "sns.toml"                            # the card's folder first
+    assert exp_near.source.n_pot == pytest.approx(2 * exp_env.source.n_pot, rel=1e-12)     # T_p 0.25 vs 0.5 GeV
     monkeypatch.delenv("NUDMSIM_CARD_PATH")
     missing = _coherent_variant(tmp_path, "other", source__card="snss")
-    with pytest.raises(CardError, match="source.card.*names source card 'snss', which was not found.*did you mean 'sns'"):
-        cp.setup(cards.load_detector(missing))
+    with pytest.raises(NudmsimError, match="unknown source 'snss'.*did you mean 'sns'"):
+        cards.load_detector(missing)
 
 
 def test_protons_on_target_directly(tmp_path):
-    from nudmsim.analyses import _coherent_physics as cp, coherent
-
-    ref = cards.load_detector("coherent_csi_2017")
-    st_ref = cp.setup(ref)
+    ref = _experiment("coherent_csi_2017")
     pot = 7.47594 * c.GWH / (1.0 * c.GeV)       # the same exposure: 7.47594 GWh of 1 GeV protons
-    card = cards.load_detector(_coherent_variant(tmp_path, source__beam_energy_GWh=None, source__protons_on_target=pot))
-    st_pot = cp.setup(card)
-    assert st_pot.source.n_pot == pot and st_pot.source.info["exposure_given_as"] == "protons_on_target"
-    assert st_pot.source.n_pot == pytest.approx(st_ref.source.n_pot, rel=1e-12)
-    tmpl_ref = coherent.pe_time_template("cevns", {}, ref)["accepted"].sum()
-    tmpl_pot = coherent.pe_time_template("cevns", {}, card)["accepted"].sum()
-    assert tmpl_pot == pytest.approx(tmpl_ref, rel=1e-12) and tmpl_ref > 100
+    exp = _experiment(_coherent_variant(tmp_path, source__beam_energy_GWh=None, source__protons_on_target=pot))
+    assert exp.source.n_pot == pot and exp.source.n_pot == pytest.approx(ref.source.n_pot, rel=1e-12)
+    n_ref = ref.expected("cevns").total
+    assert exp.expected("cevns").total == pytest.approx(n_ref, rel=1e-12) and n_ref > 100
     # half the protons: half the events (the rate is linear in N_POT)
-    half = cards.load_detector(_coherent_variant(tmp_path, "half", source__beam_energy_GWh=None,
-                                                 source__protons_on_target=pot / 2))
-    assert coherent.pe_time_template("cevns", {}, half)["accepted"].sum() == pytest.approx(tmpl_ref / 2, rel=1e-12)
+    half = _experiment(_coherent_variant(tmp_path, "half", source__beam_energy_GWh=None,
+                                         source__protons_on_target=pot / 2))
+    assert half.expected("cevns").total == pytest.approx(n_ref / 2, rel=1e-12)
     for changes, match in (
-        (dict(source__protons_on_target=pot), "give exactly one of beam_energy_GWh, protons_on_target "
-                                              r"\(got beam_energy_GWh, protons_on_target\)"),
-        (dict(source__beam_energy_GWh=None), "give exactly one of beam_energy_GWh, protons_on_target$"),
-        (dict(source__beam_energy_GWh=None, source__protons_on_target=pot, source__proton_kinetic_energy_GeV=1.0),
-         "proton_kinetic_energy_GeV': only converts beam_energy_GWh"),
+        (dict(source__protons_on_target=pot), "give exactly one of protons_on_target, beam_energy_GWh "
+                                              r"\(got protons_on_target, beam_energy_GWh\)"),
+        (dict(source__beam_energy_GWh=None), "give exactly one of protons_on_target, beam_energy_GWh$"),
         (dict(source__beam_energy_GWh=None, source__protons_on_target=-1.0), "protons_on_target': must be > 0"),
     ):
         with pytest.raises(CardError, match=match):
             cards.load_detector(_coherent_variant(tmp_path, f"x{next(_COUNTER)}", **changes))
+    both = _coherent_variant(tmp_path, "tp", source__beam_energy_GWh=None, source__protons_on_target=pot,
+                             source__proton_kinetic_energy_GeV=1.0)
+    with pytest.raises(CardError, match="proton_kinetic_energy_GeV': is not used with protons_on_target"):
+        _experiment(both)
 
 
-def test_material_in_a_coherent_card_equals_explicit_isotopes(tmp_path):
-    from nudmsim.analyses import _coherent_physics as cp
-
-    ref = cp.setup(cards.load_detector("coherent_csi_2017"))
-    for material in ("CsI", {"Cs": 1, "I": 1}):
-        card = cards.load_detector(_coherent_variant(tmp_path, f"m{next(_COUNTER)}", target__isotopes=None,
-                                                     target__atoms_per_molecule=None, target__material=material))
-        st_m = cp.setup(card)
-        assert [n.name for n in st_m.nuclei] == [n.name for n in ref.nuclei]
-        assert st_m.n_targets == pytest.approx(ref.n_targets, rel=1e-12)
-    ar = cp.setup(cards.load_detector(_coherent_variant(tmp_path, "ar", target__isotopes=None,
-                                                        target__atoms_per_molecule=None, target__material="Ar")))
+def test_material_in_an_experiment_card(tmp_path):
+    ref = _experiment("coherent_csi_2017").target                                   # material = "CsI"
+    comp = _experiment(_coherent_variant(tmp_path, "comp", target__material=None,
+                                         target__composition={"Cs": 1, "I": 1})).target
+    assert [n.name for n in comp.nuclei] == [n.name for n in ref.nuclei] == ["Cs133", "I127"]
+    assert comp.n_targets == pytest.approx(ref.n_targets, rel=1e-12)
+    # closed form: 14.57 kg / (M_Cs + M_I) x N_A nuclei of each, AME2020 atomic masses
+    assert ref.n_targets == pytest.approx([14.57e3 / (132.905451959 + 126.904473) * 6.02214076e23] * 2, rel=1e-9)
+    ar = _experiment(_coherent_variant(tmp_path, "ar", target__material="Ar")).target
     assert [n.name for n in ar.nuclei] == ["Ar36", "Ar38", "Ar40"]
     # 14.57 kg of natural argon: N = M / <m_atom> with <m_atom> the standard atomic weight 39.948 u
     assert ar.n_targets.sum() == pytest.approx(14.57e3 / 39.948 * 6.02214076e23, rel=2e-5)
-    with pytest.raises(CardError, match="give exactly one of material, isotopes"):
-        cards.load_detector(_coherent_variant(tmp_path, "both", target__material="CsI"))
 
 
 # ------------------------------------------------------------------------------------------------

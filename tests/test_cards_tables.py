@@ -38,16 +38,10 @@ def _borexino(card):
     return card.read_file("background.spectrum", lambda p: ddl._borexino_data(str(p)))
 
 
-def _release(card):
-    from nudmsim.analyses import coherent_fit as cf
+def _experiment(card):
+    from nudmsim.experiment import Experiment
 
-    return cf.load_release(card)
-
-
-def _qf_fit(card):
-    from nudmsim.response import quenching
-
-    return quenching.from_card(card, model="fit")
+    return Experiment(card)
 
 
 def _pp(card):
@@ -63,10 +57,7 @@ TABLES = [  # (role, card, key, reader, a column that must increase, a column th
     ("detector", "xenon1t_2018", "likelihood.threshold", _dd, "signal_multiple", "likelihood_ratio_threshold"),
     ("detector", "xenon1t_2018", "likelihood.reference_limit", _dd_reference, "mass_GeV", "sigma_SI_UL90_cm2"),
     ("detector", "borexino", "background.spectrum", _borexino, "c2_energy_keV", "c4_rate"),
-    ("detector", "coherent_csi_2017", "data.counts_file", _release, None, "AC_beamOn"),
-    ("detector", "coherent_csi_2017", "data.prompt_neutron_pe_file", _release, "pe_center", "prompt_neutrons_per_GWh"),
-    ("detector", "coherent_csi_2017", "data.time_pdf_file", _release, "t_us", "pdf_prompt_neutrons"),
-    ("detector", "coherent_csi_2017", "response.quenching.fit_files", _qf_fit, None, "QF"),
+    ("detector", "coherent_csi_2017", "analysis.data.counts", _experiment, None, "C_beamOn"),
     ("source", "pp_7tev", "w.luminosity_table", _pp, None, None),
 ]
 
@@ -79,13 +70,11 @@ TABLE_CASES = [(*t, how) for t in TABLES for how in ("ragged", "text", "nan", "d
                          ids=[f"{t[1]}:{t[2]}:{t[6]}" for t in TABLE_CASES])
 def test_bad_tables(role, name, key, reader, col_inc, col_pos, how, tmp_path):
     card = cards.load(name, role)
-    value = card.get(key)
-    first = value[0] if isinstance(value, list) else value
-    src = card.relative_file(key) if not isinstance(value, list) else _qf_file(card, first)
+    src = card.relative_file(key)
     bad = tmp_path / f"bad_{how}_{src.name}"
     line, col = mutate_csv(src, bad, how, col_inc, col_pos)
     data = copy.deepcopy(card.data)
-    set_path(data, key, [str(bad), *value[1:]] if isinstance(value, list) else str(bad))
+    set_path(data, key, str(bad))
     p = write_card(tmp_path, data, f"{name}.toml")
     with pytest.raises(NudmsimError) as e:
         reader(cards.load(p, role))
@@ -95,12 +84,6 @@ def test_bad_tables(role, name, key, reader, col_inc, col_pos, how, tmp_path):
         assert f"column '{col}'" in msg, msg
     assert {"ragged": "ragged row", "text": "is not a number", "nan": "is nan", "decreasing": "does not increase",
             "negative": "must be >= 0"}[how] in msg, msg
-
-
-def _qf_file(card, name):
-    from nudmsim.response.quenching import _resolve
-
-    return _resolve(card, "response.quenching.fit_files", name)
 
 
 def test_table_reader_checks_directly(tmp_path):

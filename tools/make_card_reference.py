@@ -62,11 +62,15 @@ def render() -> str:
                 what = "array of tables `[[...]]`" if f.type is list else "table"
                 rows.append(f"| `[{f.name}]` | {req} | {what}: {f.doc} |")
             parts.append("\n".join(rows) + "\n")
+            if schema.card is not None:
+                parts.append(_section_markdown(schema.card, 4, "`[card]` of this kind"))
             for f in schema.fields:
                 if isinstance(f.type, Section):
                     parts.append(_section_markdown(f.type, 4, f"`[{f.name}]`"))
                 elif f.type is list and isinstance(f.item, Section):
                     parts.append(_section_markdown(f.item, 4, f"`[[{f.name}]]`"))
+            for title, section in _declared_elsewhere(kind):
+                parts.append(_section_markdown(section, 4, title))
     stages = _stages()
     if stages:
         parts.append("## Response stages (`[[response]]`)\n\nEach `[[response]]` table of an experiment card is one "
@@ -77,6 +81,29 @@ def render() -> str:
 
             parts.append(_section_markdown(stage_schema(cls), 3, f'`stage = "{family}"`, `model = "{model}"`'))
     return "\n".join(p.rstrip("\n") + "\n" for p in parts)
+
+
+def _declared_elsewhere(kind: str) -> list:
+    """Tables of a kind that are declared next to the code giving them meaning (an experiment card's
+    ``[source]`` by the source kind, ``[observables]``, ``[analysis]``), as (title, Section)."""
+    if kind != "experiment":
+        return []
+    from nudmsim import analysis_card as ac, observables
+    from nudmsim.schema import Section
+    from nudmsim.sources import SOURCE_KINDS, source_kind
+
+    source_kind("pi_dar")                     # imports the modules that register source kinds
+    out = [(f'`[source]` for a source card of kind "{k}"', sk.schema) for k, sk in sorted(SOURCE_KINDS.items())]
+    out.append(("`[observables.<column>]`", observables.AXIS))
+    from nudmsim.schema import nested_sections
+
+    inside = nested_sections(ac.ANALYSIS)
+    out.append(("`[analysis]`", ac.ANALYSIS))
+    for name in ("DATA", "SAMPLE", "SHAPE", "MODIFIER", "PARAMCFG", "MEASUREMENT"):
+        section = getattr(ac, name, None)
+        if isinstance(section, Section) and all(section is not s for s in inside):
+            out.append((f"`[{section.name}]`", section))
+    return out
 
 
 def _stages() -> dict:
