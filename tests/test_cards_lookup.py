@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-from pathlib import Path
 
 import pytest
 
