@@ -88,7 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the main job on embedded defaults: events, ROOT file, fit, limits, plot")
     p.add_argument("--outdir", default="nudmsim_demo", help="output folder (default ./nudmsim_demo)")
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    _add_extension_parsers(sub)
     return ap
+
+
+def _add_extension_parsers(sub) -> None:
+    """Commands that live in their own modules (each sets ``func`` with ``set_defaults``)."""
+    from . import figure
+
+    figure.add_parsers(sub)
 
 
 def _glue_signed_values(argv):
@@ -109,9 +117,12 @@ def main(argv=None) -> int:
         ap.print_help()
         return EXIT_USER_ERROR
     try:
-        from . import commands
+        func = getattr(args, "func", None)
+        if func is None:
+            from . import commands
 
-        return getattr(commands, f"cmd_{args.command}")(args) or 0
+            func = getattr(commands, f"cmd_{args.command}")
+        return func(args) or 0
     except NudmsimError as exc:
         print(f"nudmsim: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
