@@ -98,6 +98,7 @@ def write_submission(tables: list[HepTable], outdir, comment: str = "") -> Path:
     sub.comment = comment
     names = set()
     for t in tables:
+        t.name = t.name.replace("/", " over ").replace("\\", "")  # table names become file names
         t.name = t.name if len(t.name) <= 64 else t.name[:61] + "..."
         base, k = t.name, 2
         while t.name in names:  # HEPData needs unique table names

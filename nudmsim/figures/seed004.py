@@ -150,7 +150,7 @@ def build_fig2(opts: FigureOptions) -> FigureResult:
     if not _optional(("cresst3-x2nu", "darkside50-x2nu")):
         notes.append("CRESST and DarkSide (seed Fig. 2) are not drawn: no CRESST-III / DarkSide-50 analysis is "
                      "registered and no sigma_NC curve of theirs is published as numbers")
-    fig, axes = style.new_figure(ncols=2, sharey=True, width=11.5, height=4.8)
+    fig, axes = style.new_figure(ncols=2, sharey=True, width=11.5, height=5.6)
     for ax, r in zip(axes, ratios):
         panel = f"m_phi = {r:g} m_X"
         for cv in (cv for cv in curves if cv.panel == panel):
@@ -170,8 +170,7 @@ def build_fig2(opts: FigureOptions) -> FigureResult:
         _window_marks(ax)
         _neff_line(ax, m_neff)
     axes[0].set_ylabel(SIGMA_LABEL)
-    axes[0].legend(loc="lower left", fontsize=7)
-    fig.tight_layout()
+    style.bottom_legend(fig, axes, ncol=4)
     return FigureResult("seed004-fig2", curves, fig, notes)
 
 
@@ -292,7 +291,7 @@ def build_fig5(opts: FigureOptions) -> FigureResult:
             lo = np.nanmin(coh.y)
             notes.append(f"r = {r:g}: COHERENT's y_X bound at y_q = 1e-9 reaches y_X < {lo:.3g} (below "
                          f"sqrt(4 pi) = {y_pert:.2f}); the seed calls it weaker than perturbativity and omits it")
-    fig, axes = style.new_figure(ncols=2, sharey=True, width=11.5, height=4.8)
+    fig, axes = style.new_figure(ncols=2, sharey=True, width=11.5, height=5.6)
     for ax, r in zip(axes, ratios):
         panel = f"m_phi = {r:g} m_X"
         for cv in (cv for cv in curves if cv.panel == panel):
@@ -313,6 +312,5 @@ def build_fig5(opts: FigureOptions) -> FigureResult:
         ax.set_xlabel(MX_LABEL)
         ax.set_title(rf"$y_q = 10^{{-9}}$, $m_\phi$ = {r:g} $m_X$ (90% CL; nudmsim)")
     axes[0].set_ylabel(r"$y_X$")
-    axes[0].legend(loc="lower right", fontsize=7)
-    fig.tight_layout()
+    style.bottom_legend(fig, axes, ncol=4)
     return FigureResult("seed004-fig5", curves, fig, notes)

@@ -103,3 +103,16 @@ def log_axes(ax, x: bool = True, y: bool = True) -> None:
         ax.set_xscale("log")
     if y:
         ax.set_yscale("log")
+
+
+def bottom_legend(fig, axes, ncol: int = 4, height: float = 0.13) -> None:
+    """One legend for all panels, below them (curves of every panel, each label once)."""
+    axes = list(axes) if hasattr(axes, "__iter__") else [axes]
+    handles, labels = [], []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.tight_layout(rect=(0, height, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8, bbox_to_anchor=(0.5, 0.025))
