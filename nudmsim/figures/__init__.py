@@ -84,6 +84,7 @@ FIGURES: dict[str, FigureEntry] = {}
 FIGURE_MODULES: list[str] = [
     "nudmsim.figures.seed004",
     "nudmsim.figures.seed002",
+    "nudmsim.figures.seed000",
 ]
 
 
