@@ -83,6 +83,7 @@ FIGURES: dict[str, FigureEntry] = {}
 #: modules that register figures (imported on first lookup)
 FIGURE_MODULES: list[str] = [
     "nudmsim.figures.seed004",
+    "nudmsim.figures.seed004_fig4",
     "nudmsim.figures.seed002",
     "nudmsim.figures.seed000",
 ]
