@@ -107,7 +107,7 @@ def write_submission(tables: list[HepTable], outdir, comment: str = "") -> Path:
         names.add(t.name)
         sub.add_table(_hep_table(t))
     with _LOCK:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=parent)).resolve()
         try:
             with _cwd(tmp), warnings.catch_warnings():
                 warnings.simplefilter("ignore")

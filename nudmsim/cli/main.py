@@ -71,14 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("limit", help="90%% CL limit (or projected sensitivity) vs mass, as CSV + PNG")
     p.add_argument("analysis", help="analysis name (see `nudmsim list analyses`)")
     _add_model_args(p, owner="analysis")
-    p.add_argument("--masses", help="comma-separated masses in MeV (default: the analysis grid)")
+    p.add_argument("--masses", help="comma-separated masses, MeV unless a unit is given like --set: 1,3,10 or "
+                                    "500keV,30MeV,2GeV (default: the analysis grid)")
     p.add_argument("--ratio", type=float, help="second parameter of the curve (e.g. r = m_phi/m_X)")
     p.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=VALUE",
                    help="analysis-specific option (see `nudmsim list analyses`)")
     p.add_argument("--projected", action="store_true", help="Asimov sensitivity with ±1σ/±2σ bands")
     p.add_argument("--scheduler", help="Dask scheduler address (default: local cluster; 'sync' = in-process)")
-    p.add_argument("-o", "--output", help="CSV output (default: limit_<analysis>.csv)")
+    p.add_argument("-o", "--output", help="CSV output (default: limit_<analysis>[_<card>][_r<ratio>]_<observed|"
+                                          "projected>[_<option>-<value>].csv, so different runs never collide)")
     p.add_argument("--plot", metavar="PNG", help="PNG output (default: next to the CSV)")
+    p.add_argument("--no-hepdata", action="store_true",
+                   help="skip the HEPData export (default: a validated submission folder <csv>.hepdata/)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("validate", help="run validation checks against published numbers")
