@@ -1,11 +1,24 @@
 """``nudmsim figure NAME`` (the seed papers' figures, recomputed) and ``nudmsim plot CSV ...`` (overlays)."""
 from __future__ import annotations
 
+import contextlib
 import time
 import warnings
 from pathlib import Path
 
 from ..errors import NudmsimError
+
+
+@contextlib.contextmanager
+def numerical_warnings(notes: list):
+    """Collect warnings raised while computing (scipy IntegrationWarning, ...) into one line of ``notes``
+    instead of pages of stderr; the physics code's warnings stay visible in Python and in tests."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    kinds = sorted({f"{w.category.__name__} ({Path(w.filename).name}:{w.lineno})" for w in caught})
+    if kinds:
+        notes.append(f"{len(caught)} numerical warning(s) while computing: {', '.join(kinds[:4])}")
 
 
 def add_parsers(sub) -> None:
@@ -60,12 +73,10 @@ def cmd_figure(args) -> int:
         for entry in entries:
             t0 = time.perf_counter()
             opts = FigureOptions(outdir=outdir, quick=args.quick, client=sess, progress=not args.quiet)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            extra: list[str] = []
+            with numerical_warnings(extra):
                 res = entry.build(opts)
-            kinds = sorted({f"{w.category.__name__} ({Path(w.filename).name}:{w.lineno})" for w in caught})
-            if kinds:
-                res.notes.append(f"{len(caught)} numerical warning(s) while computing: {', '.join(kinds[:4])}")
+            res.notes += extra
             files = output.write(entry, res, outdir, hepdata=not args.no_hepdata)
             dt = time.perf_counter() - t0
             n_c = sum(cv.computed for cv in res.curves)

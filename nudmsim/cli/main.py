@@ -98,9 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_extension_parsers(sub) -> None:
     """Commands that live in their own modules (each sets ``func`` with ``set_defaults``)."""
-    from . import figure
+    from . import figure, report
 
     figure.add_parsers(sub)
+    report.add_parsers(sub)
 
 
 def _glue_signed_values(argv):
