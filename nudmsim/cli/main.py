@@ -98,10 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_extension_parsers(sub) -> None:
     """Commands that live in their own modules (each sets ``func`` with ``set_defaults``)."""
-    from . import figure, report
+    from . import figure, report, scan
 
     figure.add_parsers(sub)
     report.add_parsers(sub)
+    scan.add_parsers(sub)
 
 
 def _glue_signed_values(argv):
