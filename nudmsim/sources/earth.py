@@ -75,7 +75,8 @@ def chord_km(cos_nadir, depth_km: float = 0.0) -> np.ndarray:
     mu = np.asarray(cos_nadir, dtype=float)
     r0 = R_EARTH_KM - depth_km
     # |r0 (-z) + s u|^2 = R^2, u . z = -mu  ->  s^2 - 2 r0 (-mu) s ... solve s^2 + 2 r0 mu' s + r0^2 - R^2 = 0
-    return r0 * mu + np.sqrt(np.maximum(R_EARTH_KM**2 - r0**2 * (1.0 - mu**2), 0.0))
+    # clipped at 0: looking up from the surface the chord is empty (round-off gave -1e-309)
+    return np.maximum(r0 * mu + np.sqrt(np.maximum(R_EARTH_KM**2 - r0**2 * (1.0 - mu**2), 0.0)), 0.0)
 
 
 def column_density(cos_nadir, depth_km: float = 0.0, n_steps: int = 400) -> np.ndarray:
