@@ -134,15 +134,41 @@ def cmd_fit(args) -> int:
 
 
 def _parse_masses(text):
+    """'1,3,10' (MeV) or with units like --set: '30GeV,500keV,10' -> array in MeV."""
     if text is None:
         return None
-    try:
-        vals = np.array([float(x) for x in text.split(",") if x.strip()])
-    except ValueError:
-        raise NudmsimError(f"--masses '{text}': give comma-separated numbers in MeV (e.g. 1,3,10,30)") from None
+    from ..registry import Param, parse_value
+    from ..errors import ParameterError
+
+    vals = []
+    for item in (x.strip() for x in text.split(",")):
+        if not item:
+            continue
+        try:
+            vals.append(parse_value("m", item, Param(1.0, "MeV")))
+        except ParameterError:
+            raise NudmsimError(f"--masses '{text}': '{item}' is not a mass; give comma-separated numbers in MeV "
+                               "or with a unit (e.g. 1,3,10 or 500keV,30MeV,2GeV)") from None
+    vals = np.array(vals, dtype=float)
     if vals.size == 0 or not np.all(np.isfinite(vals)) or np.any(vals <= 0):
-        raise NudmsimError(f"--masses '{text}': masses must be finite and > 0 (MeV)")
+        raise NudmsimError(f"--masses '{text}': masses must be finite and > 0 (MeV unless a unit is given)")
     return vals
+
+
+def default_limit_name(analysis: str, card_name: str, default_card: str, ratio, projected: bool,
+                       options: dict) -> str:
+    """limit_<analysis>[_<card>][_r<ratio>]_<observed|projected>[_<key>-<value>...].csv: two runs that differ in
+    analysis, card, ratio, mode or options never write the same file."""
+    parts = ["limit", analysis]
+    if card_name != default_card:
+        parts.append(card_name)
+    if ratio is not None:
+        parts.append(f"r{ratio:g}")
+    parts.append("projected" if projected else "observed")
+    for k in sorted(options):
+        parts.append(f"{k}-{options[k]}")
+    name = "_".join(parts)
+    return "".join(ch if (ch.isalnum() or ch in "._-+") else "-" for ch in name) + ".csv"
 
 
 def _check_scheduler(address):
@@ -167,14 +193,15 @@ def cmd_limit(args) -> int:
     if entry.limit is None:
         raise NudmsimError(f"analysis '{entry.name}' has no limit (try nudmsim fit {entry.name})")
     card = cards.load_detector(args.detector or entry.default_detector)
-    csv = Path(args.output or f"limit_{entry.name}.csv")
+    if args.ratio is not None and (not np.isfinite(args.ratio) or args.ratio <= 0):
+        raise NudmsimError(f"--ratio {args.ratio}: must be a finite number > 0")
+    opts = registry.parse_set_options(args.options)
+    csv = Path(args.output or default_limit_name(entry.name, card.name, entry.default_detector, args.ratio,
+                                                 args.projected, opts))
     png = Path(args.plot) if args.plot else csv.with_suffix(".png")
     check_writable(csv)
     check_figure_path(png)
     _check_scheduler(args.scheduler)
-    if args.ratio is not None and (not np.isfinite(args.ratio) or args.ratio <= 0):
-        raise NudmsimError(f"--ratio {args.ratio}: must be a finite number > 0")
-    opts = registry.parse_set_options(args.options)
     req = LimitRequest(card=card, masses=_parse_masses(args.masses), ratio=args.ratio,
                        projected=args.projected, params=registry.parse_set_options(args.sets),
                        scheduler=args.scheduler, progress=not args.quiet, options=opts)
@@ -183,7 +210,12 @@ def cmd_limit(args) -> int:
     dt = time.perf_counter() - t0
     curve.write_csv(csv)
     curve.plot(png)
-    print(f"{curve.title}: {len(curve.x)} points in {dt:.1f} s -> {csv}, {png}")
+    outputs = [str(csv), str(png)]
+    if not getattr(args, "no_hepdata", False):
+        from ..hepdata import hepdata_dir_for, write_limit_curve
+
+        outputs.append(str(write_limit_curve(curve, hepdata_dir_for(csv), name=csv.stem[:64])))
+    print(f"{curve.title}: {len(curve.x)} points in {dt:.1f} s -> {', '.join(outputs)}")
     y = curve.observed if np.any(np.isfinite(curve.observed)) else curve.expected
     for xv, yv in zip(curve.x, y):
         bound = (f"{curve.y_label} {curve.relation} {yv:.3e} {curve.y_unit}" if np.isfinite(yv) else
