@@ -92,6 +92,10 @@ def build(card):
         meson_beams.load_meson_source(card)
     elif kind == "pp":
         pp.load_pp_source(str(card.path))
+    elif kind == "nu-flux":
+        from nudmsim.analyses import superk
+
+        assert superk.allowed_extra_taus(card) >= 0 and superk.target_nucleons(card) > 0
     else:
         raise AssertionError(f"no builder for kind {kind}")
 
