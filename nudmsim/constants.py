@@ -156,3 +156,14 @@ F_RHO = 213.0 * MeV
 F_OMEGA = 197.0 * MeV
 F_KSTAR = 204.0 * MeV
 F_PHI = 233.0 * MeV
+
+# --- light-neutrino oscillation parameters (PDG 2024, "Neutrino masses, mixing and oscillations" summary
+# table): sin^2 theta_12 = 0.307, Delta m^2_21 = 7.53e-5 eV^2, sin^2 theta_13 = 2.19e-2,
+# sin^2 theta_23 = 0.558 (normal) / 0.553 (inverted), Delta m^2_32 = 2.455e-3 eV^2 (normal) / -2.529e-3 eV^2
+# (inverted), delta_CP = 1.19 pi.  Used for the seed-003 HNL mixings (its eqs. 4.2-4.3).
+SIN2_THETA12 = 0.307
+SIN2_THETA13 = 0.0219
+SIN2_THETA23 = {"NH": 0.558, "IH": 0.553}
+DM2_21 = 7.53e-5 * eV**2
+DM2_32 = {"NH": 2.455e-3 * eV**2, "IH": -2.529e-3 * eV**2}
+DELTA_CP = 1.19 * math.pi

@@ -1,0 +1,1 @@
+"""Seed 001 figures (placeholder; filled below)."""
