@@ -59,6 +59,7 @@ M_KAON = _mass(321)
 M_W = _mass(24)
 GAMMA_W = float(_pdg(24).width) * MeV
 M_Z = _mass(23)
+M_HIGGS = _mass(25)
 LEPTON_MASS = {"e": M_ELECTRON, "mu": M_MUON, "tau": M_TAU}
 #: lifetimes in ns
 TAU_PION = float(_pdg(211).lifetime) * ns
@@ -142,6 +143,9 @@ WIDTH_RHO = float(_pdg(213).width) * MeV
 WIDTH_KSTAR = float(_pdg(323).width) * MeV
 M_D = _mass(411)
 M_DS = _mass(431)
+#: D+ lifetime (PDG via `particle`) and B(D+ -> mu+ nu) = 3.74e-4 (PDG 2024)
+TAU_D = float(_pdg(411).lifetime) * ns
+BR_D_MU2 = 3.74e-4
 #: pseudoscalar decay constants: f_D+ = 212.0 MeV, f_Ds = 249.9 MeV (FLAG 2019 N_f = 2+1+1 averages, as in
 #: PDG 2024); f_eta = 81.7 MeV and f_eta' = -94.7 MeV are the Z-current (neutral-current) constants used
 #: for N -> nu eta(') by Bondarenko, Boyarsky, Gorbunov, Ruchayskiy, JHEP 11 (2018) 032, Table 3.
