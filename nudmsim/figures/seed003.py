@@ -30,7 +30,8 @@ def _contour_curves(cs, levels, panel, label_fmt, x_name, y_name, computed=True,
         for k, seg in enumerate(segs):
             if len(seg) < 2:
                 continue
-            out.append(Curve(label_fmt(lev) if k == 0 else "", seg[:, 0], seg[:, 1], x_name, y_name, "", "GeV",
+            label = label_fmt(lev) + (f" [segment {k + 1}]" if k else "")
+            out.append(Curve(label, seg[:, 0], seg[:, 1], x_name, y_name, "", "GeV",
                              computed=computed, source=source, panel=panel, kind="contour"))
     return out
 
