@@ -31,9 +31,34 @@ def _fmt(v):
     return f"{v:.6g}" if isinstance(v, (float, np.floating)) else str(v)
 
 
+def _list_operators(args) -> int:
+    from ..models import operators
+
+    if args.name:
+        op = operators.get(args.name)
+        print(op.summary())
+        print(f"  LaTeX: {op.latex}")
+        for rule in op.realised_by().values():
+            print(f"  realised by: {rule}")
+        for top, sets in op.uv.items():
+            print(f"  {top}: " + ", ".join("{" + s + "}" for s in sets))
+        if op.uv_source:
+            print(f"  UV completions from {op.uv_source}")
+        return 0
+    ops = operators.select(dm_type=args.dm_type, dim=args.dim)
+    print(f"Seed 001 Table 1 operators ({len(ops)}; 'Ot' = DM-SMEFT O-tilde; nudmsim list operators --dm-type T --dim D):")
+    for op in ops:
+        print("  " + op.summary())
+    return 0
+
+
 def cmd_list(args) -> int:
-    registry.load_all()
     what = args.what
+    if what == "operators":
+        return _list_operators(args)
+    if any(getattr(args, k, None) is not None for k in ("dm_type", "dim", "name")):
+        raise NudmsimError("--dm-type, --dim and --name select operators: use `nudmsim list operators ...`")
+    registry.load_all()
     if what in (None, "processes"):
         print("Processes (nudmsim generate/predict PROCESS --set NAME=VALUE):")
         for e in registry.PROCESSES.values():
