@@ -127,10 +127,25 @@ def _iso_coef(process, params, st):
     return np.array(out)
 
 
-def generate(process: str, params: dict, card, n: int, rng: np.random.Generator, qmodel=None) -> EventSample:
-    """``n`` weighted events of ``process`` on the COHERENT card (see module docstring)."""
-    from . import _coherent_kernels as K
+class _Prepared:
+    """Everything of one (process, model point, card, quenching) that does not depend on n or the seed."""
 
+    __slots__ = ("st", "total", "info", "r_cells", "kin_tail", "kin_head", "resp_args", "q", "q_model", "q_par",
+                 "logistic", "acceptance", "w_bin")
+
+
+_PREPARED: dict = {}
+
+
+def _prepare(process: str, params: dict, card, qmodel=None) -> _Prepared:
+    """Tables, alias table and kernel arguments (about 10 ms), cached for repeated calls with the same model
+    point: streamed generation calls the generator once per 65536-event block."""
+    key = None
+    if qmodel is None:
+        key = (process, tuple(sorted((k, float(v)) for k, v in params.items())), str(card.path), card.sha256)
+        hit = _PREPARED.get(key)
+        if hit is not None:
+            return hit
     st = cp.setup(card)
     tables, xss = _tables(process, params, st)
     total = cp.total_events(process, params, st)["total"]
@@ -138,21 +153,29 @@ def generate(process: str, params: dict, card, n: int, rng: np.random.Generator,
             "process_id": cp.PROCESS_IDS[process], "n_pot": st.source.n_pot,
             "fluence_per_flavour_cm2": st.source.fluence * 100.0, "quadrature_total": total,
             "units": "E_nu_MeV MeV, E_R_keV keVnr, E_ee_keV keVee, t_us microseconds, pe photoelectrons"}
+    if st.source.fluence <= 0:
+        raise cp.ParameterError(f"{card.name}: the exposure is zero (source.beam_energy_GWh = 0 in "
+                                f"{card.path.name}): give the card a positive beam energy")
     if tables is None or total <= 0:
         raise cp.ParameterError(f"{process}: no events are kinematically possible for this model point")
+    if not np.isfinite(total):
+        raise cp.ParameterError(f"{process}: the expected number of events is not finite at this model point "
+                                "(couplings too large for double precision: choose smaller ones)")
     fl_c, iso_c, lo_c, w_c, d_c = tables
-    r_cells = float(np.sum(d_c * w_c))
-    key = np.uint64(int(rng.integers(0, 2**63 - 1)))
+    P = _Prepared()
+    P.st, P.total, P.info = st, total, info
+    P.r_cells = float(np.sum(d_c * w_c))
     ff_code, r1, r2 = _ff_params(st)
     fluence_nt = st.source.fluence * c.HBARC**2 * st.n_targets
     m_X2 = 0.0 if process == "cevns" else params["m_X"] ** 2
     m_phi2 = 0.0 if process == "cevns" else params["m_phi"] ** 2
     prob, alias = alias_table(d_c * w_c)
     A = st.acceptance
-    w_bin = A.eval_bin_width
-    logistic = A.model == "coherent_logistic"
-    acc_par = np.array([A.params[k] for k in ("a", "k", "x0", "step_start", "step_full")] + [w_bin]) \
-        if logistic else np.zeros(6)
+    P.acceptance = A
+    P.w_bin = A.eval_bin_width
+    P.logistic = A.model == "coherent_logistic"
+    acc_par = np.array([A.params[k] for k in ("a", "k", "x0", "step_start", "step_full")] + [P.w_bin]) \
+        if P.logistic else np.zeros(6)
     tim = st.source.timing
     if tim.model == "released_pdf":
         t_edges = tim.pdf_edges_us
@@ -160,17 +183,34 @@ def generate(process: str, params: dict, card, n: int, rng: np.random.Generator,
         tm = 0
     else:
         t_edges, cp_, cd_, tm = np.zeros(2), np.ones(1), np.ones(1), 1
-    kin_args = (key, n, prob, alias, fl_c.astype(np.int32), iso_c.astype(np.int32), lo_c, w_c, d_c, r_cells / n,
-                np.array([nu.mass for nu in st.nuclei]), _iso_coef(process, params, st), fluence_nt, r1, r2,
-                ff_code, 0 if process == "cevns" else 1, m_X2, m_phi2, sns.PROMPT_ENERGY, c.M_MUON, _INV_E)
-    resp_args = (tm, t_edges, cp_, cd_, tim.pulse_sigma_us, tim.offset_us,
-                 c.TAU_PION / (1000.0 * c.ns), c.TAU_MUON / (1000.0 * c.ns), int(logistic), acc_par)
+    P.kin_head = (prob, alias, fl_c.astype(np.int32), iso_c.astype(np.int32), lo_c, w_c, d_c)
+    P.kin_tail = (np.array([nu.mass for nu in st.nuclei]), _iso_coef(process, params, st), fluence_nt, r1, r2,
+                  ff_code, 0 if process == "cevns" else 1, m_X2, m_phi2, sns.PROMPT_ENERGY, c.M_MUON, _INV_E)
+    P.resp_args = (tm, t_edges, cp_, cd_, tim.pulse_sigma_us, tim.offset_us,
+                   c.TAU_PION / (1000.0 * c.ns), c.TAU_MUON / (1000.0 * c.ns), int(P.logistic), acc_par)
+    P.q = qmodel or st.quenching
+    P.q_model, P.q_par = _quench_params(P.q)
+    if key is not None:
+        if len(_PREPARED) >= 16:
+            _PREPARED.pop(next(iter(_PREPARED)))
+        _PREPARED[key] = P
+    return P
+
+
+def generate(process: str, params: dict, card, n: int, rng: np.random.Generator, qmodel=None) -> EventSample:
+    """``n`` weighted events of ``process`` on the COHERENT card (see module docstring)."""
+    from . import _coherent_kernels as K
+
+    P = _prepare(process, params, card, qmodel)
+    st, total, q, q_model, q_par, resp_args = P.st, P.total, P.q, P.q_model, P.q_par, P.resp_args
+    logistic, A, w_bin = P.logistic, P.acceptance, P.w_bin
+    info = dict(P.info)
+    key = np.uint64(int(rng.integers(0, 2**63 - 1)))
+    kin_args = (key, n, *P.kin_head, P.r_cells / n, *P.kin_tail)
     fl, iso = np.empty(n, np.int32), np.empty(n, np.int32)
     e_r_kev, e_nu, weight, e_ee_kev = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     n_pe = np.empty(n, np.int32)
     pe, t_us, u_acc, acc = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    q = qmodel or st.quenching
-    q_model, q_par = _quench_params(q)
     if q_model >= 0:     # one fused pass
         K.fused(*kin_args, c.keV, q_model, q_par, st.light_yield, *resp_args,
                 fl, iso, e_r_kev, e_nu, weight, e_ee_kev, n_pe, pe, t_us, u_acc, acc)

@@ -1,5 +1,6 @@
 """Numba kernels of the COHERENT generator (private).  See ``_coherent_generate`` for the algorithm.
 
+The parallel kernels release the GIL (``nogil``), so a writer thread compresses while they run.
 Random numbers: a counter-based stream, u(i, k) = splitmix64(key + (16 i + k + 1) * golden) / 2^64, with the
 64-bit ``key`` drawn from the caller's ``numpy.random.Generator``.  Every event's numbers depend only on
 (key, event index, slot k), so the result is identical for any number of threads and reproducible per seed.
@@ -122,7 +123,7 @@ def _kin_one(key, i, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, 
     return fl, iso, er, enu, r_over_n * iso_fluence_nt[iso] * ds * f2 * surv / cell_dens[j]
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=True, nogil=True)
 def kinematics(key, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
                iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
                prompt_energy, m_mu, etab, fl_out, iso_out, er_out, enu_out, w_out):
@@ -176,7 +177,7 @@ def _resp_one(key, i, mu, fl, time_model, t_edges, cum_prompt, cum_delayed, puls
     return k, pe, t, _uniform(key, i, 12), acc
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=True, nogil=True)
 def response(key, n, mu, fl, time_model, t_edges, cum_prompt, cum_delayed, pulse_sigma, offset,
              tau_pi, tau_mu, acc_model, acc_par, npe_out, pe_out, t_out, uacc_out, acc_out):
     """Poisson PE + dither, arrival time, and (acc_model 1) the COHERENT logistic acceptance at the centre
@@ -201,7 +202,7 @@ def _qf(er_keV, q_model, q_par):
     return v
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=True, nogil=True)
 def fused(key, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens, r_over_n,
           iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
           prompt_energy, m_mu, etab, kev, q_model, q_par, light_yield,

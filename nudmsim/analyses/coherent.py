@@ -22,11 +22,13 @@ from ..registry import Param, ProcessEntry, register_process
 #: y_X = 3e-6 gives ~20 accepted events in the 2017 exposure, ~12% of the SM CEvNS signal (visible in a fit,
 #: below the 2017 sensitivity).
 PARAMS_NU_TO_X = {
-    "m_X": Param(10.0, "MeV", "dark-matter (X) mass", strictly_positive=True),
-    "m_phi": Param(30.0, "MeV", "scalar mediator mass", strictly_positive=True),
-    "y_X": Param(3e-6, "", "X-phi-nu Yukawa coupling"),
-    "y_q": Param(1e-4, "", "phi-quark Yukawa coupling (equal for all quarks)"),
+    "m_X": Param(10.0, "MeV", "dark-matter (X) mass", strictly_positive=True, hi=1e5),
+    "m_phi": Param(30.0, "MeV", "scalar mediator mass", strictly_positive=True, hi=1e6),
+    "y_X": Param(3e-6, "", "X-phi-nu Yukawa coupling (perturbative: <= 4 pi)", hi=4 * np.pi),
+    "y_q": Param(1e-4, "", "phi-quark Yukawa coupling, equal for all quarks (<= 4 pi)", hi=4 * np.pi),
 }
+#: detector-level columns (``--columns observables``); the rest is truth
+OBSERVABLES = ("E_ee_keV", "t_us", "n_pe", "pe", "acceptance", "accepted")
 PARAMS_CEVNS: dict[str, Param] = {}
 
 
@@ -200,8 +202,8 @@ def _pred_entry(process):
 register_process(ProcessEntry(
     name="cevns", summary="SM coherent elastic nu-nucleus scattering at the SNS (COHERENT)",
     params=PARAMS_CEVNS, default_detector="coherent_csi_2017", generate=_gen_entry("cevns"),
-    predict=_pred_entry("cevns"), detectors=("coherent",), process_id=10))
+    predict=_pred_entry("cevns"), detectors=("coherent",), process_id=10, observables=OBSERVABLES))
 register_process(ProcessEntry(
     name="nu-to-x", summary="nu + N -> X + N by scalar exchange (scalar portal, seed 004 sec. III)",
     params=PARAMS_NU_TO_X, default_detector="coherent_csi_2017", generate=_gen_entry("nu-to-x"),
-    predict=_pred_entry("nu-to-x"), detectors=("coherent",), process_id=11))
+    predict=_pred_entry("nu-to-x"), detectors=("coherent",), process_id=11, observables=OBSERVABLES))

@@ -177,10 +177,31 @@ def _plot_spectrum(path, params, card, n=2_000_000, seed=1):
     plt.close(fig)
 
 
+#: detector-level columns (``--columns observables``); the rest is truth
+OBSERVABLES = ("reco_l_pt", "met", "mt", "ut", "selected")
+
+
+def final_state(cols, info):
+    """HepMC3 record of a W event from the generator's columns (GeV): the W (four-vector from its mass,
+    rapidity, p_T and phi) -> charged lepton (massless, as generated) + neutrino (nu_4: PDG 9900012).
+    W+ -> l+ nu, W- -> l- nubar.  The writer checks W = l + nu in every event."""
+    from ..hepmc import PDG_HNL, FinalState, Particles
+
+    q = np.asarray(cols["w_charge"]).astype(np.int32)
+    mt = np.sqrt(cols["w_m"] ** 2 + cols["w_pt"] ** 2)
+    w = Particles.from_components(24 * q, mt * np.cosh(cols["w_y"]), cols["w_pt"] * np.cos(cols["w_phi"]),
+                                  cols["w_pt"] * np.sin(cols["w_phi"]), mt * np.sinh(cols["w_y"]), m=cols["w_m"])
+    lep = {"e": 11, "mu": 13}[info["lepton"]]
+    lepton = Particles.from_components(-lep * q, cols["l_E"], cols["l_px"], cols["l_py"], cols["l_pz"], m=0.0)
+    nu_pid = np.where(np.asarray(cols["is_nu4"], bool), PDG_HNL, lep + 1) * q
+    nu = Particles.from_components(nu_pid, cols["nu_E"], cols["nu_px"], cols["nu_py"], cols["nu_pz"])
+    return FinalState(w, [lepton, nu])
+
+
 register_process(ProcessEntry(
     name="w-lepton", summary="pp -> W+- -> l+- nu / l+- nu4 (invisible massive nu4, V-A), ATLAS-like response",
     params=PARAMS, default_detector="atlas_7tev", generate=generate, predict=predict,
-    detectors=("collider_w",), process_id=PROCESS_ID))
+    detectors=("collider_w",), process_id=PROCESS_ID, observables=OBSERVABLES, final_state=final_state))
 
 
 # ------------------------------------------------------------------------------------------------
