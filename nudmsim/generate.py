@@ -78,6 +78,21 @@ def check_n_events(n) -> int:
     return int(n)
 
 
+def check_memory(n_bytes: float, what: str, fix: str) -> None:
+    """NudmsimError before the work when ``n_bytes`` exceeds 80% of the available memory (instead of a
+    MemoryError traceback, or the machine swapping, half-way through)."""
+    try:
+        import psutil
+
+        avail = float(psutil.virtual_memory().available)
+    except Exception:  # noqa: BLE001 - no psutil: no check
+        return
+    if n_bytes > 0.8 * avail:
+        from .io import _size
+
+        raise NudmsimError(f"{what} needs about {_size(n_bytes)} of memory and {_size(avail)} is available ({fix})")
+
+
 def unweighted(sample: EventSample, rng: np.random.Generator) -> EventSample:
     """Poisson-fluctuated unweighted sample: N ~ Poisson(sum w) events drawn with probability w_i/sum w.
 

@@ -53,10 +53,11 @@ def _option_float(req, key, default, lo=0.0) -> float:
 
 
 def _card_number(card, key, default):
-    try:
-        return float(card.number(key)) if card.has(key) else float(default)
-    except Exception:  # a non-cosmology card given with --detector: fall back to the documented default
+    """A positive card number at ``key`` (a CardError naming the key if it is not), or the documented default
+    when the card has no such key (e.g. a non-cosmology card given with --detector)."""
+    if not card.has(key):
         return float(default)
+    return float(card.number(key, positive=True))
 
 
 def _sigma_nc_cm2(y_X, y_q, m, r):

@@ -171,7 +171,10 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     COMMAND_LINE = shlex.join(["nudmsim", *argv])
     ap = build_parser()
-    args = ap.parse_args(_glue_signed_values(argv))
+    args, extra = ap.parse_known_args(_glue_signed_values(argv))
+    if extra:  # reported by the command's own parser: its options for "did you mean", its --help
+        sub = next(a for a in ap._actions if isinstance(a, argparse._SubParsersAction))
+        (sub.choices.get(args.command) or ap).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         ap.print_help()
         return EXIT_USER_ERROR

@@ -31,12 +31,25 @@ CHI2_1_90 = 2.705543454095404  # scipy.stats.chi2(1).isf(0.1)
 class MigrationMatrix:
     """P(reco bin | true bin).  ``true_edges`` [keV] (n_true+1), ``reco_edges`` [keV] (n_reco+1), ``P``."""
 
-    def __init__(self, true_edges, reco_edges, P):
+    def __init__(self, true_edges, reco_edges, P, source="migration matrix"):
         self.true_edges = np.asarray(true_edges, dtype=float)
         self.reco_edges = np.asarray(reco_edges, dtype=float)
         self.P = np.asarray(P, dtype=float)
         if self.P.shape != (len(self.true_edges) - 1, len(self.reco_edges) - 1):
-            raise NudmsimError(f"migration matrix shape {self.P.shape} does not match its bin edges")
+            raise NudmsimError(f"{source}: shape {self.P.shape} does not match its bin edges")
+        for what, e in (("true-energy bins (rows)", self.true_edges), ("reconstructed bins (columns)",
+                                                                       self.reco_edges)):
+            if not np.all(np.isfinite(e)) or np.any(np.diff(e) <= 0):
+                raise NudmsimError(f"{source}: the {what} are not finite and in increasing order (sort the rows by "
+                                   "energy; bins must not overlap)")
+        if not np.all(np.isfinite(self.P)) or np.any(self.P < 0):
+            i = int(np.flatnonzero(~(np.isfinite(self.P) & (self.P >= 0)).all(axis=1))[0])
+            raise NudmsimError(f"{source}: row {i} (true bin {self.true_edges[i]:g}-{self.true_edges[i + 1]:g} keV) "
+                               "has NaN, inf or negative probabilities (each entry must be in [0, 1])")
+        if np.any(self.P.sum(axis=1) > 1.0 + 1e-6):
+            i = int(np.argmax(self.P.sum(axis=1)))
+            raise NudmsimError(f"{source}: row {i} sums to {self.P[i].sum():.6g} > 1 (a row is the detection "
+                               "efficiency split over reconstructed bins)")
         self.efficiency_per_bin = self.P.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             cond = self.P / self.efficiency_per_bin[:, None]
@@ -54,7 +67,10 @@ class MigrationMatrix:
         except (IndexError, ValueError):
             raise NudmsimError(f"{path}: reconstructed-bin columns must be named rec_<lo>_<hi>") from None
         reco_edges = np.array(r_lo + r_hi[-1:])
-        return cls(true_edges, reco_edges, arr[:, 2:])
+        if np.any(hi <= lo) or np.any(lo[1:] != hi[:-1]):
+            raise NudmsimError(f"{path}: the true-energy bins [lo, hi] must be increasing and contiguous (sort the "
+                               "rows by energy)")
+        return cls(true_edges, reco_edges, arr[:, 2:], source=str(path))
 
     def true_bin(self, E_keV) -> np.ndarray:
         """Index of the true bin of each energy (-1 outside the matrix)."""

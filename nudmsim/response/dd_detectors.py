@@ -76,7 +76,10 @@ class XenonDetector(_Base):
         self.convention = conv
         if conv == "single_nucleus":
             A = card.number("target.A_single", positive=True)
-            Z = int(card.number("target.Z", positive=True))
+            Z = card.number("target.Z", positive=True)
+            if not float(Z).is_integer():
+                raise CardError(card.path, "target.Z", f"must be a whole number of protons, got {Z:g}")
+            Z = int(Z)
             nuc = tg.Nucleus(card.get("target.element", str), Z, A, A * c.AMU)
             self.targets = [Target(nuc, KG_IN_MEV / (A * c.AMU), ff, f"{nuc.symbol}(A={A:g})")]
         else:

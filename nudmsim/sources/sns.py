@@ -224,6 +224,14 @@ def load_timing(src: cards.Card, model: str | None = None) -> Timing:
         width = np.diff(centres)
         if not np.allclose(width, width[0]):
             raise src.error("timing.pdf_file", f"file {path.name} must have equal-width time bins")
+        for col in ("pdf_prompt_nu", "pdf_delayed_nu"):
+            v = tab[col]
+            if not np.all(np.isfinite(v)) or np.any(v < 0) or not v.sum() > 0:
+                bad = "NaN or inf" if not np.all(np.isfinite(v)) else ("negative" if np.any(v < 0) else "all zero")
+                raise src.error("timing.pdf_file", f"file {path.name} column '{col}' has {bad} entries",
+                                "a probability density must be finite, >= 0 and not all zero")
+        if not np.all(np.isfinite(centres)) or np.any(width <= 0):
+            raise src.error("timing.pdf_file", f"file {path.name}: column 't_us' must be finite and increasing")
         edges = np.concatenate([centres - 0.5 * width[0], [centres[-1] + 0.5 * width[0]]])
         return Timing("released_pdf", edges, tab["pdf_prompt_nu"] / tab["pdf_prompt_nu"].sum(),
                       tab["pdf_delayed_nu"] / tab["pdf_delayed_nu"].sum())
