@@ -128,7 +128,8 @@ def check_disk_space(path, n_bytes: float, fix: str = "") -> None:
 def _size(n: float) -> str:
     for unit, f in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= f:
-            return f"{n / f:.3g} {unit}"
+            v = n / f
+            return f"{v:.3g} {unit}" if v < 1000 else f"{v:,.0f} {unit}"
     return f"{n:.0f} B"
 
 

@@ -110,6 +110,9 @@ def iter_blocks(producer: Producer, n: int, seed: int, *, block: int = BLOCK_EVE
         if len(w) != n_b:
             raise NudmsimError(f"internal error: asked for {n_b} events, the generator returned {len(w)}")
         scale = n_b / n
+        if unweighted and total > max(10 * n, 10_000_000):  # before drawing: k_i would hold ~total/n copies each
+            raise NudmsimError(f"cannot unweight: the exposure holds {total:.3g} events, more than 10x the {n} "
+                               "generated (drop --unweighted, or use a card with a smaller exposure)")
         if unweighted:
             k = rng.poisson(w * scale)
             cols = {c: np.repeat(v, k) for c, v in cols.items() if c != "weight"}
@@ -323,9 +326,6 @@ def _run(producer, n, seed, sink, path, columns, observables, unweighted, block,
     dtypes = {c: big_endian(np.asarray(first.columns[c]).dtype) for c in names}
     row_bytes = sum(dtypes[c].itemsize for c in names)
     expected_rows = (first.expected_total * 1.05 + 10.0 * np.sqrt(first.expected_total + 1)) if unweighted else n
-    if unweighted and first.expected_total > max(10 * n, 10_000_000):
-        raise NudmsimError(f"cannot unweight: the exposure holds {first.expected_total:.3g} events, more than 10x "
-                           f"the {n} generated (drop --unweighted, or use a card with a smaller exposure)")
     on_disk = (bytes_per_event_on_disk(dtypes) if bytes_per_event_on_disk else
                row_bytes * COMPRESSED_FRACTION.get(getattr(sink, "compression", "zstd"), 1.0))
     check_disk_space(path, on_disk * expected_rows,

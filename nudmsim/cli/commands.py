@@ -281,7 +281,8 @@ def cmd_validate(args) -> int:
         sel = [n for n in names if any(n == a or n.startswith(a) for a in args.names)]
         unknown = [a for a in args.names if not any(n == a or n.startswith(a) for n in names)]
         if unknown:
-            raise NudmsimError(f"unknown validation check '{unknown[0]}' (see `nudmsim list checks`)")
+            raise NudmsimError(f"unknown validation check '{unknown[0]}'{registry.did_you_mean(unknown[0], names)} "
+                               "(see `nudmsim list checks`)")
         names = sel
     results = []
     for n in names:
