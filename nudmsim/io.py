@@ -180,9 +180,13 @@ def clean_stale_parts(folder) -> list[Path]:
             continue
         p = Path(folder) / name
         try:
-            if p.is_file() and not p.is_symlink():
+            if p.is_symlink():
+                continue
+            if p.is_dir():
+                shutil.rmtree(p)
+            else:
                 p.unlink()
-                removed.append(p)
+            removed.append(p)
         except OSError:
             pass
     return removed
@@ -212,20 +216,48 @@ class atomic_output:
         return False
 
 
-class transaction:
-    """All-or-nothing output of several files::
+def check_replaceable_dir(path, what: str = "output folder") -> Path:
+    """A folder output (e.g. a HEPData submission) may replace an existing folder, never a file or a link."""
+    text = os.fspath(path)
+    path = Path(text)
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_symlink():
+        raise NudmsimError(f"{what} '{path}' is a symbolic link; nudmsim does not replace links (give another name)")
+    if path.exists() and not path.is_dir():
+        raise NudmsimError(f"{what} '{path}' exists and is not a folder (remove it or choose another name)")
+    if not parent.is_dir():
+        raise NudmsimError(f"cannot write '{path}': folder '{parent}' does not exist (create it or choose "
+                           "another name)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise NudmsimError(f"cannot write '{path}': folder '{parent}' is not writable (choose another folder)")
+    return path
 
-        with transaction(csv, png) as (tmp_csv, tmp_png):
+
+def _remove(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)
+
+
+class transaction:
+    """All-or-nothing output of several files (and folders)::
+
+        with transaction(csv, png, hepdata_dir, dirs=[hepdata_dir]) as (tmp_csv, tmp_png, tmp_dir):
             curve.write_csv(tmp_csv)
             curve.plot(tmp_png)
+            write_folder(tmp_dir)          # a folder target: the body creates tmp_dir
 
-    Every target is checked first (:func:`check_writable`; the same path twice is refused); the body writes
-    temporaries; on success all are renamed onto their targets at the end, on any failure (or Ctrl-C) all are
-    removed and no target is touched.  (The final renames are not one atomic step: a rename failing half-way,
-    e.g. a folder removed under our feet, leaves the earlier targets renamed.)"""
+    Every target is checked first (:func:`check_writable`, :func:`check_replaceable_dir` for ``dirs``; the same
+    path twice is refused); the body writes temporaries; on success all are renamed onto their targets at the
+    end (an existing target folder is replaced), on any failure (or Ctrl-C) all are removed and no target is
+    touched.  (The final renames are not one atomic step: a rename failing half-way, e.g. a folder removed
+    under our feet, leaves the earlier targets renamed.)"""
 
-    def __init__(self, *paths, what: str = "output"):
-        self.paths = [check_writable(p, what) for p in paths]
+    def __init__(self, *paths, dirs=(), what: str = "output"):
+        dirs = {os.path.realpath(d) for d in dirs}
+        self.is_dir = [os.path.realpath(p) in dirs for p in paths]
+        self.paths = [check_replaceable_dir(p) if d else check_writable(p, what) for p, d in zip(paths, self.is_dir)]
         real = [os.path.realpath(p) for p in self.paths]
         if len(set(real)) != len(real):
             dup = next(p for p, r in zip(self.paths, real) if real.count(r) > 1)
@@ -236,8 +268,11 @@ class transaction:
             clean_stale_parts(folder)
         self.tmps = []
         try:
-            for p in self.paths:
-                self.tmps.append(temp_path(p))
+            for p, d in zip(self.paths, self.is_dir):
+                t = temp_path(p)
+                if d:  # a reserved name: the body creates the folder
+                    t.unlink()
+                self.tmps.append(t)
         except BaseException:
             self._remove()
             raise
@@ -245,15 +280,22 @@ class transaction:
 
     def _remove(self):
         for t in self.tmps:
-            t.unlink(missing_ok=True)
+            _remove(t)
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is not None:
             self._remove()
             return False
         try:
-            for t, p in zip(self.tmps, self.paths):
-                os.replace(t, p)
+            for t, p, d in zip(self.tmps, self.paths, self.is_dir):
+                if d and p.is_dir():  # replace a folder: move the old one aside, then remove it
+                    old = temp_path(p)
+                    old.unlink()
+                    os.replace(p, old)
+                    os.replace(t, p)
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    os.replace(t, p)
         except BaseException:
             self._remove()
             raise

@@ -1,70 +1,72 @@
-"""Progress bars for long commands: one helper for every command (generate, limit scans, figures).
+"""Progress bars for long commands (limits, scans, figures, generation).
 
-Usage::
+One small, generic helper so every command shows the same thing::
 
-    from nudmsim.progress import progress
-
-    with progress(total=n_events, desc="generate", unit="ev", quiet=args.quiet) as bar:
-        for chunk in work:
+    with progress(total=50, desc="coherent2017 r=3", quiet=args.quiet) as bar:
+        for m in masses:
             ...
-            bar.update(len(chunk))
+            bar.update()          # one unit done (bar.update(k) for k units)
 
-The bar is a ``tqdm`` bar on stderr, shown only when stderr is a terminal and ``quiet`` is false, so pipes,
-log files, CI and tests get no control characters; otherwise the same object is a no-op (``update``,
-``set_postfix_str`` and ``close`` do nothing).  ``NUDMSIM_PROGRESS=1`` forces the bar on (e.g. under
-``script``), ``NUDMSIM_PROGRESS=0`` forces it off.  Leaving the ``with`` block (also by an exception or
-Ctrl-C) closes the bar and ends its line, so the error message that follows starts on a fresh line.
+The bar (tqdm) goes to stderr with an ETA; it is silent when ``quiet`` is true or when stderr is not a
+terminal (pipes, CI logs, batch jobs), so redirected output holds results only.  ``total=None`` gives a
+counter without ETA.  Nested bars (a figure computing several curves) stack with ``leave=False`` for the
+inner ones.
 """
 from __future__ import annotations
 
-import os
+import contextlib
 import sys
 
 
-class _Off:
-    """The disabled bar: same interface, does nothing."""
+class _Silent:
+    """Drop-in for a tqdm bar that does nothing (quiet mode, stderr not a terminal)."""
 
     n = 0
 
-    def update(self, k=1):
+    def update(self, k: int = 1) -> None:
         self.n += k
 
-    def set_postfix_str(self, s="", refresh=True):
+    def set_description(self, desc: str) -> None:
         pass
 
-    def set_description(self, desc=None, refresh=True):
+    def set_postfix_str(self, text: str) -> None:
         pass
 
-    def close(self):
+    def write(self, text: str) -> None:
         pass
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
+def enabled(quiet: bool = False) -> bool:
+    """True when a bar would be drawn: not quiet and stderr is a terminal."""
+    if quiet:
         return False
-
-
-def enabled(quiet: bool = False, stream=None) -> bool:
-    """True when a bar would be drawn: not quiet, stderr (or ``stream``) a TTY, unless NUDMSIM_PROGRESS says."""
-    force = os.environ.get("NUDMSIM_PROGRESS", "").strip()
-    if quiet or force == "0":
-        return False
-    if force == "1":
-        return True
-    stream = stream or sys.stderr
     try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):  # closed or replaced stream
         return False
 
 
-def progress(total=None, desc: str = "", unit: str = "it", quiet: bool = False, unit_scale: bool = True,
-             **kw):
-    """A context-manager progress bar (see module docstring); ``total=None`` for an open-ended count."""
-    if not enabled(quiet):
-        return _Off()
-    from tqdm import tqdm
+_DEPTH = [0]
 
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit_scale, file=sys.stderr, dynamic_ncols=True,
-                mininterval=0.2, leave=True, **kw)
+
+@contextlib.contextmanager
+def progress(total: int | None, desc: str = "", quiet: bool = False, unit: str = "point", unit_scale: bool = False):
+    """Context manager yielding a bar with ``update(k=1)``, ``set_description``, ``set_postfix_str``.
+    ``unit_scale=True`` prints large counts as 1.2M (events)."""
+    if not enabled(quiet):
+        yield _Silent()
+        return
+    from tqdm.auto import tqdm
+
+    depth = _DEPTH[0]
+    _DEPTH[0] += 1
+    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=unit_scale, file=sys.stderr, leave=depth == 0,
+               position=depth, dynamic_ncols=True, mininterval=0.2, smoothing=0.1)
+    try:
+        yield bar
+    finally:
+        bar.close()
+        _DEPTH[0] -= 1
+
+
+__all__ = ["progress", "enabled"]

@@ -76,7 +76,7 @@ def _source_and_response(card):
     from ..response.meson_tracking import TrackingResponse
     from ..sources.meson_beams import load_meson_source
 
-    src = load_meson_source(card.get("source.card", str))
+    src = load_meson_source(card.load_card("source.card", "source"))
     return src, TrackingResponse.from_card(card, in_flight=not src.at_rest)
 
 

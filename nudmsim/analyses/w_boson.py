@@ -60,7 +60,7 @@ def _setup(card):
         raise NudmsimError(f"detector '{card.name}' (kind '{kind}') is not a W-boson collider card "
                            "(use atlas_7tev or atlas_13tev)")
     resp = load_response(card)
-    return load_pp_source(resp.source), resp
+    return load_pp_source(str(card.find_card("source.pp", "source"))), resp
 
 
 def _check_point(params):

@@ -202,15 +202,41 @@ def cmd_fit(args) -> int:
 
 
 def _parse_masses(text):
+    """'1,3,10' (MeV) or with units like --set: '30GeV,500keV,10' -> array in MeV."""
     if text is None:
         return None
-    try:
-        vals = np.array([float(x) for x in text.split(",") if x.strip()])
-    except ValueError:
-        raise NudmsimError(f"--masses '{text}': give comma-separated numbers in MeV (e.g. 1,3,10,30)") from None
+    from ..registry import Param, parse_value
+    from ..errors import ParameterError
+
+    vals = []
+    for item in (x.strip() for x in text.split(",")):
+        if not item:
+            continue
+        try:
+            vals.append(parse_value("m", item, Param(1.0, "MeV")))
+        except ParameterError:
+            raise NudmsimError(f"--masses '{text}': '{item}' is not a mass; give comma-separated numbers in MeV "
+                               "or with a unit (e.g. 1,3,10 or 500keV,30MeV,2GeV)") from None
+    vals = np.array(vals, dtype=float)
     if vals.size == 0 or not np.all(np.isfinite(vals)) or np.any(vals <= 0):
-        raise NudmsimError(f"--masses '{text}': masses must be finite and > 0 (MeV)")
+        raise NudmsimError(f"--masses '{text}': masses must be finite and > 0 (MeV unless a unit is given)")
     return vals
+
+
+def default_limit_name(analysis: str, card_name: str, default_card: str, ratio, projected: bool,
+                       options: dict) -> str:
+    """limit_<analysis>[_<card>][_r<ratio>]_<observed|projected>[_<key>-<value>...].csv: two runs that differ in
+    analysis, card, ratio, mode or options never write the same file."""
+    parts = ["limit", analysis]
+    if card_name != default_card:
+        parts.append(card_name)
+    if ratio is not None:
+        parts.append(f"r{ratio:g}")
+    parts.append("projected" if projected else "observed")
+    for k in sorted(options):
+        parts.append(f"{k}-{options[k]}")
+    name = "_".join(parts)
+    return "".join(ch if (ch.isalnum() or ch in "._-+") else "-" for ch in name) + ".csv"
 
 
 def _check_scheduler(address):
@@ -237,7 +263,12 @@ def cmd_limit(args) -> int:
     entry = registry.get_analysis(args.analysis)
     if entry.limit is None:
         raise NudmsimError(f"analysis '{entry.name}' has no limit (try nudmsim fit {entry.name})")
-    csv_text = args.output or f"limit_{entry.name}.csv"
+    if args.ratio is not None and (not np.isfinite(args.ratio) or args.ratio <= 0):
+        raise NudmsimError(f"--ratio {args.ratio}: must be a finite number > 0")
+    opts = registry.parse_set_options(args.options, "--option")
+    card = _load_card(args.detector or entry.default_detector)
+    csv_text = args.output or default_limit_name(entry.name, card.name, entry.default_detector, args.ratio,
+                                                 args.projected, opts)
     check_writable(csv_text, "-o")
     if args.plot:
         check_figure_path(args.plot, "--plot")
@@ -246,11 +277,12 @@ def cmd_limit(args) -> int:
     check_figure_path(png, "--plot")
     if png.resolve() == csv.resolve():
         raise NudmsimError(f"-o and --plot are the same file '{csv}' (give different names)")
-    card = _load_card(args.detector or entry.default_detector)
+    hep = None
+    if not getattr(args, "no_hepdata", False):
+        from ..hepdata import hepdata_dir_for
+
+        hep = hepdata_dir_for(csv)
     _check_scheduler(args.scheduler)
-    if args.ratio is not None and (not np.isfinite(args.ratio) or args.ratio <= 0):
-        raise NudmsimError(f"--ratio {args.ratio}: must be a finite number > 0")
-    opts = registry.parse_set_options(args.options, "--option")
     req = LimitRequest(card=card, masses=_parse_masses(args.masses), ratio=args.ratio,
                        projected=args.projected, params=registry.parse_set_options(args.sets),
                        scheduler=args.scheduler, progress=not args.quiet, options=opts)
@@ -262,10 +294,15 @@ def cmd_limit(args) -> int:
         if arr is not None and np.any(np.isinf(np.asarray(arr, dtype=float))):
             raise NudmsimError(f"limit {entry.name}: the {name} curve has infinite values; nothing was written "
                                "(check the options and the card's inputs)")
-    with transaction(csv, png) as (tmp_csv, tmp_png):  # both files or neither
-        curve.write_csv(tmp_csv)
-        curve.plot(tmp_png)
-    print(f"{curve.title}: {len(curve.x)} points in {dt:.1f} s -> {csv}, {png}")
+    outputs = [csv, png] + ([hep] if hep is not None else [])
+    with transaction(*outputs, dirs=[hep] if hep is not None else []) as tmps:  # all files or none
+        curve.write_csv(tmps[0])
+        curve.plot(tmps[1])
+        if hep is not None:
+            from ..hepdata import write_limit_curve
+
+            write_limit_curve(curve, tmps[2], name=csv.stem[:64])
+    print(f"{curve.title}: {len(curve.x)} points in {dt:.1f} s -> {', '.join(map(str, outputs))}")
     y = curve.observed if np.any(np.isfinite(curve.observed)) else curve.expected
     for xv, yv in zip(curve.x, y):
         bound = (f"{curve.y_label} {curve.relation} {yv:.3e} {curve.y_unit}" if np.isfinite(yv) else

@@ -131,14 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("limit", help="90%% CL limit (or projected sensitivity) vs mass, as CSV + PNG")
     p.add_argument("analysis", help="analysis name (see `nudmsim list analyses`)")
     _add_model_args(p, owner="analysis")
-    p.add_argument("--masses", help="comma-separated masses in MeV (default: the analysis grid)")
+    p.add_argument("--masses", help="comma-separated masses, MeV unless a unit is given like --set: 1,3,10 or "
+                                    "500keV,30MeV,2GeV (default: the analysis grid)")
     p.add_argument("--ratio", type=float, help="second parameter of the curve (e.g. r = m_phi/m_X)")
     p.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=VALUE",
                    help="analysis-specific option (see `nudmsim list analyses`)")
     p.add_argument("--projected", action="store_true", help="Asimov sensitivity with ±1σ/±2σ bands")
     p.add_argument("--scheduler", help="Dask scheduler address (default: local cluster; 'sync' = in-process)")
-    p.add_argument("-o", "--output", help="CSV output (default: limit_<analysis>.csv)")
+    p.add_argument("-o", "--output", help="CSV output (default: limit_<analysis>[_<card>][_r<ratio>]_<observed|"
+                                          "projected>[_<option>-<value>].csv, so different runs never collide)")
     p.add_argument("--plot", metavar="PNG", help="PNG output (default: next to the CSV)")
+    p.add_argument("--no-hepdata", action="store_true",
+                   help="skip the HEPData export (default: a validated submission folder <csv>.hepdata/)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("validate", help="run validation checks against published numbers")
@@ -148,7 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the main job on embedded defaults: events, ROOT file, fit, limits, plot")
     p.add_argument("--outdir", default="nudmsim_demo", help="output folder (default ./nudmsim_demo)")
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
+    _add_extension_parsers(sub)
     return ap
+
+
+def _add_extension_parsers(sub) -> None:
+    """Commands that live in their own modules (each sets ``func`` with ``set_defaults``)."""
+    from . import figure, report, scan
+
+    figure.add_parsers(sub)
+    report.add_parsers(sub)
+    scan.add_parsers(sub)
 
 
 def _glue_signed_values(argv):
@@ -184,9 +198,12 @@ def main(argv=None) -> int:
     except ValueError:  # not the main thread (tests): no handler
         pass
     try:
-        from . import commands
+        func = getattr(args, "func", None)
+        if func is None:
+            from . import commands
 
-        return getattr(commands, f"cmd_{args.command}")(args) or 0
+            func = getattr(commands, f"cmd_{args.command}")
+        return func(args) or 0
     except NudmsimError as exc:
         print(f"nudmsim: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR

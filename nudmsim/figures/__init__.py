@@ -81,7 +81,12 @@ class FigureEntry:
 FIGURES: dict[str, FigureEntry] = {}
 
 #: modules that register figures (imported on first lookup)
-FIGURE_MODULES: list[str] = []
+FIGURE_MODULES: list[str] = [
+    "nudmsim.figures.seed004",
+    "nudmsim.figures.seed004_fig4",
+    "nudmsim.figures.seed002",
+    "nudmsim.figures.seed000",
+]
 
 
 def figure(name: str, *, seed: str, number: str, title: str):

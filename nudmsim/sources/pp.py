@@ -24,7 +24,6 @@ independently of (M, y) (an approximation: the measured spectrum is inclusive in
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -221,14 +220,24 @@ def _lookup(inv, u):
 
 
 def _read_lumi_table(path):
-    with open(path) as fh:
-        rows = [r for r in csv.reader(ln for ln in fh if not ln.startswith("#"))]
-    head, body = rows[0], np.array(rows[1:], float)
+    """The (M, y) grid of a luminosity table: rows ordered by M, then y, every (M, y) present once."""
+    from ..response.tables import read_table
+
+    # not checked for sign: the shipped tables hold a few tiny negative luminosities (-1e-3 against ~1e2) at
+    # |y| ~ 5 where the LO PDF interpolation undershoots; they are kept as produced
+    head, body = read_table(path, nonnegative=("M_GeV",))
     if head != ["M_GeV", "y", "Lplus_q1", "Lminus_q1"]:
         raise NudmsimError(f"{path}: unexpected columns {head} (regenerate with tools/make_pp_luminosity.py)")
     masses = np.unique(body[:, 0])
     ys = np.unique(body[:, 1])
     shape = (len(masses), len(ys))
+    grid_m, grid_y = np.meshgrid(masses, ys, indexing="ij")
+    if len(body) != grid_m.size or not (np.array_equal(body[:, 0], grid_m.ravel())
+                                        and np.array_equal(body[:, 1], grid_y.ravel())):
+        raise NudmsimError(f"{path}: rows must cover the full (M_GeV, y) grid once, ordered by M_GeV then y "
+                           f"(regenerate with tools/make_pp_luminosity.py)")
+    if len(masses) < 2 or len(ys) < 2:
+        raise NudmsimError(f"{path}: needs at least 2 masses and 2 rapidities")
     return masses * GeV, ys, body[:, 2].reshape(shape), body[:, 3].reshape(shape)
 
 
@@ -239,8 +248,7 @@ def _load_cached(name_or_path: str, sqrts_override: float | None) -> PPSource:
         raise card.error("card.kind", f"is {card.get('card.kind', str)!r}, not 'pp'",
                          "use a pp collider source card such as pp_7tev")
     sqrts = card.number("beam.sqrts_TeV", positive=True) * c.TeV
-    path = card.relative_file("w.luminosity_table")
-    masses, ys, lp, lm = _read_lumi_table(path)
+    masses, ys, lp, lm = card.read_file("w.luminosity_table", _read_lumi_table)
     table_sqrts = card.number("w.luminosity_table_sqrts_TeV", positive=True) * c.TeV
     if abs(table_sqrts - sqrts) > 1e-6 * sqrts:
         raise card.error("w.luminosity_table", f"is made for sqrt(s) = {table_sqrts / c.TeV:g} TeV, "
