@@ -124,6 +124,11 @@ def code_tables(info: dict, columns=()) -> dict:
 
     registry.load_all()
     codes = {"process_id": {str(e.process_id): e.name for e in registry.PROCESSES.values() if e.process_id}}
+    for col, names in (info.get("codes") or {}).items():  # the engine's tables: column -> names by code
+        if isinstance(names, (list, tuple)):
+            codes[col] = {str(i): str(v) for i, v in enumerate(names)}
+        elif isinstance(names, dict):
+            codes[col] = {str(k): str(v) for k, v in names.items()}
     if isinstance(info.get("targets"), (list, tuple)):
         codes["target_id"] = {str(i): str(t) for i, t in enumerate(info["targets"])}
     if isinstance(info.get("flavours"), (list, tuple)):
@@ -162,6 +167,6 @@ def run_metadata(process: str, params: dict, card, seed, n_generated: int, sampl
         "command": command or "",
         "codes": code_tables(sample.info, cols),
     }
-    meta.update({k: v for k, v in sample.info.items() if isinstance(v, (int, float, str, list, dict))})
+    meta.update({k: v for k, v in sample.info.items() if isinstance(v, (int, float, str, list, dict)) and k != "codes"})
     meta.update(extra)
     return meta

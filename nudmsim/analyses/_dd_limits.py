@@ -224,7 +224,7 @@ def _x2nu_bx_point(args):
     p = _ref_params(m, ratio)
     edges, bound, _ = det.card.read_file("background.spectrum", lambda p: _borexino_data(str(p)))
     s = borexino_signal(det, p, edges)
-    lo_c14, hi_c14 = det.card.array("background.c14_window_keVee", length=2, increasing=True)
+    lo_c14, hi_c14 = det.card.array("background.c14_window_keVee", length=2)
     lo_c14 = max(lo_c14, det.threshold)
     s14 = borexino_signal(det, p, np.array([lo_c14, hi_c14]))[0]
     bound14 = det.card.number("background.c14_rate_Bq_per_100t", positive=True) * c.DAY / c.s
@@ -252,5 +252,4 @@ def borexino_x2nu(req) -> LimitCurve:
         raise NudmsimError("borexino-x2nu: conservative data bound only, no Asimov projection (drop --projected)")
     quench = str(req.options.get("quenching", "birks"))
     det.with_quenching(quench)  # validates the option
-    det.card.array("background.c14_window_keVee", length=2, increasing=True)  # reversed: one line, before the scan
     return _x2nu_curve(req, det, _x2nu_bx_point, np.geomspace(20.0, 1000.0, 31), "borexino-x2nu", (quench,))

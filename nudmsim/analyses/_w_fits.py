@@ -29,9 +29,6 @@ def analysis_edges(card):
     lo = card.number("analysis.pt_lo_GeV", positive=True)
     hi = card.number("analysis.pt_hi_GeV", positive=True)
     width = card.number("analysis.bin_GeV", positive=True)
-    if hi <= lo:
-        raise card.error("analysis.pt_hi_GeV", f"{hi:g} GeV is not above analysis.pt_lo_GeV = {lo:g} GeV (the window "
-                         "is reversed: give pt_lo_GeV < pt_hi_GeV)")
     n = int(round((hi - lo) / width))
     if n < 1 or abs(lo + n * width - hi) > 1e-6 * hi:
         raise card.error("analysis.bin_GeV", f"{width} GeV does not divide {lo}-{hi} GeV")

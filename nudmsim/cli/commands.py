@@ -130,7 +130,7 @@ def cmd_generate(args) -> int:
         size = lambda dtypes: hepmc.bytes_per_event(4)  # noqa: E731
     tune_allocator()
     t0 = time.perf_counter()
-    with progress(total=n, desc=f"generate {entry.name}", unit="ev", quiet=args.quiet) as bar:
+    with progress(total=n, desc=f"generate {entry.name}", unit="ev", quiet=args.quiet, unit_scale=True) as bar:
         res = run(producer, n, seed, sink, out, columns=args.columns, observables=entry.observables,
                   unweighted=bool(args.unweighted), chunk_events=args.chunk_events, metadata=metadata,
                   progress=bar, bytes_per_event_on_disk=size)
