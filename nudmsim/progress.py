@@ -50,8 +50,9 @@ _DEPTH = [0]
 
 
 @contextlib.contextmanager
-def progress(total: int | None, desc: str = "", quiet: bool = False, unit: str = "point"):
-    """Context manager yielding a bar with ``update(k=1)``, ``set_description``, ``set_postfix_str``."""
+def progress(total: int | None, desc: str = "", quiet: bool = False, unit: str = "point", unit_scale: bool = False):
+    """Context manager yielding a bar with ``update(k=1)``, ``set_description``, ``set_postfix_str``.
+    ``unit_scale=True`` prints large counts as 1.2M (events)."""
     if not enabled(quiet):
         yield _Silent()
         return
@@ -59,8 +60,8 @@ def progress(total: int | None, desc: str = "", quiet: bool = False, unit: str =
 
     depth = _DEPTH[0]
     _DEPTH[0] += 1
-    bar = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=depth == 0, position=depth,
-               dynamic_ncols=True, mininterval=0.2, smoothing=0.1)
+    bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=unit_scale, file=sys.stderr, leave=depth == 0,
+               position=depth, dynamic_ncols=True, mininterval=0.2, smoothing=0.1)
     try:
         yield bar
     finally:

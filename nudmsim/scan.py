@@ -98,12 +98,46 @@ def current_session() -> Session | None:
     return _SESSIONS[-1] if _SESSIONS else None
 
 
+#: seconds to wait for a scheduler to answer (a port that accepts but is not Dask used to hang for minutes)
+PROBE_TIMEOUT_S = 4.0
+
+
+def probe_scheduler(address: str, timeout: float = PROBE_TIMEOUT_S) -> dict:
+    """Connect to ``address`` and ask for its identity; a NudmsimError within ``timeout`` seconds unless a Dask
+    scheduler answers (``dask.distributed.Client`` alone waits forever on a silent port)."""
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def ask():
+        comm = await asyncio.wait_for(connect(address, timeout=f"{max(timeout - 1.0, 1.0)}s"), timeout)
+        try:
+            await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout)
+            return await asyncio.wait_for(comm.read(), timeout)
+        finally:
+            comm.abort()
+
+    fix = "start one with `dask scheduler`, check the address, or use --scheduler sync"
+    try:
+        ident = asyncio.run(asyncio.wait_for(ask(), timeout + 1.0))
+    except (OSError, TimeoutError, asyncio.TimeoutError) as exc:
+        raise NudmsimError(f"--scheduler {address}: no Dask scheduler answered within {timeout:g} s "
+                           f"({type(exc).__name__}{': ' + str(exc) if str(exc) else ''}; {fix})") from None
+    except Exception as exc:  # noqa: BLE001 - garbage from a non-Dask server
+        raise NudmsimError(f"--scheduler {address}: the server there is not a Dask scheduler ({exc}; {fix})") from None
+    if not isinstance(ident, dict) or ident.get("type") != "Scheduler":
+        raise NudmsimError(f"--scheduler {address}: the server there is not a Dask scheduler ({fix})")
+    return ident
+
+
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, n_workers: int | None = None):
-    """A dask.distributed Client: connected to ``scheduler`` if given, else a fresh LocalCluster."""
+    """A dask.distributed Client: connected to ``scheduler`` if given (checked first by
+    :func:`probe_scheduler`), else a fresh LocalCluster."""
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
+        probe_scheduler(scheduler)
         try:
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError) as exc:
