@@ -96,6 +96,12 @@ class LimitCurve:
                   f"y = {_axis(self.y_label, self.y_unit)}\n{self.provenance}")
         return write_csv(path, header, self.columns())
 
+    def write_hepdata(self, folder, name: str | None = None) -> Path:
+        """A validated HEPData submission folder with this curve (see :mod:`nudmsim.hepdata`)."""
+        from ..hepdata import write_limit_curve
+
+        return write_limit_curve(self, folder, name=name)
+
     def plot(self, path=None, ax=None):
         import matplotlib
 
