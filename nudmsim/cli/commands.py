@@ -213,8 +213,20 @@ def cmd_fit(args) -> int:
     if args.plot:
         check_figure_path(args.plot, "--plot")
     card = _load_card(args.detector or entry.default_detector)
-    res = entry.fit(card, registry.parse_set_options(args.sets), plot=args.plot)
+    sets = registry.parse_set_options(args.sets)
+    opts = registry.parse_set_options(getattr(args, "options", []))
+    # --set is for model parameters and --option for analysis options, in every command; the fits have no model
+    # parameters and used to read their options from --set, which still works (with a note)
+    both = sorted(set(sets) & set(opts))
+    if both:
+        raise NudmsimError(f"fit {entry.name}: '{both[0]}' given with both --set and --option (use --option)")
+    res = entry.fit(card, {**sets, **opts}, plot=args.plot)
     _finite_or_fail(f"fit {entry.name}", {k: v for k, v in res.items() if not k.startswith("_")})
+    if sets:
+        import sys
+
+        print(f"note: fit options are --option KEY=VALUE (--set is for model parameters): "
+              f"{' '.join(f'--option {k}={v}' for k, v in sets.items())}", file=sys.stderr)
     if args.json:
         print(json.dumps({k: (v[0] if isinstance(v, tuple) else v) for k, v in res.items()
                           if not k.startswith("_")}, default=float, allow_nan=False))

@@ -129,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="fit an analysis to its published data with iminuit")
     p.add_argument("analysis", help="analysis name (see `nudmsim list analyses`)")
     _add_model_args(p, owner="analysis")
+    p.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=VALUE",
+                   help="analysis option, as for `nudmsim limit` (e.g. --option steady_state=factorised)")
     p.add_argument("--plot", metavar="PNG", help="write the fit result plot to this PNG")
     p.add_argument("--json", action="store_true", help="print the fit result as JSON")
 
