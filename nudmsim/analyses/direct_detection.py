@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from ..entries import register_engine_analysis, register_engine_process
 
-register_engine_process("x-to-nu", default_card="xenon1t_2018")
-register_engine_process("wimp-si", default_card="xenon1t_2018")
+#: detector-level columns of the cards' response chains (``--columns observables``): XENON1T's reconstructed
+#: energy, Borexino's visible and observed energies and threshold flag
+OBSERVABLES = ("E_rec_keV", "E_vis_ee_keV", "E_obs_ee_keV", "detected")
+
+register_engine_process("x-to-nu", default_card="xenon1t_2018", observables=OBSERVABLES)
+register_engine_process("wimp-si", default_card="xenon1t_2018", observables=OBSERVABLES)
 register_engine_analysis("xenon1t-si", card="xenon1t_2018", limit="si",
                          summary="XENON1T 2018 90% CL SI limit vs WIMP mass (official binwise likelihood)")
 register_engine_analysis("xenon1t-x2nu", card="xenon1t_2018", limit="x2nu",

@@ -27,8 +27,8 @@ from ..targets import Nucleus
 
 #: the model point of ``wimp-si`` (m_chi in GeV, sigma_n in cm^2)
 POINT = {
-    "m_chi": Param(50.0, "GeV", "WIMP mass", strictly_positive=True),
-    "sigma_n": Param(1e-45, "", "SI WIMP-nucleon cross section [cm^2]"),
+    "m_chi": Param(50.0, "GeV", "WIMP mass", strictly_positive=True, hi=1e5),
+    "sigma_n": Param(1e-45, "", "SI WIMP-nucleon cross section [cm^2] (<= 1e-20: larger is not a WIMP)", hi=1e-20),
 }
 
 #: 1 kg expressed as an energy in MeV (m c^2), to count nuclei of mass m [MeV] in a kg

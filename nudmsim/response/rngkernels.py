@@ -27,6 +27,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _INV53 = 1.0 / 9007199254740992.0
 _SQRT2 = math.sqrt(2.0)
+_INV_K = 1.0 / np.arange(1, 202, dtype=np.float64)   # 1/k: no division in the inversion loop
 
 
 def new_key(rng: np.random.Generator) -> np.uint64:
@@ -73,8 +74,8 @@ def poisson_draw(mu, state):
         cum = p
         k = 0
         while u > cum and k < 200:
+            p *= mu * _INV_K[k]
             k += 1
-            p *= mu / k
             cum += p
         return k, state
     slam = math.sqrt(mu)

@@ -211,7 +211,8 @@ def register_stage(cls):
 def stage_schema(cls) -> Section:
     """The full schema of a stage type: the common keys plus its own."""
     own = cls.schema
-    return COMMON_KEYS.extend(*own.fields, name=f"response: {cls.family} / {cls.model}", doc=cls.doc)
+    return Section(f"response: {cls.family} / {cls.model}", cls.doc, tuple(COMMON_KEYS.fields) + tuple(own.fields),
+                   own.extra, own.one_of, own.check)     # keep the stage's own one_of / check
 
 
 def lookup(family: str, model: str, ctx: StageContext) -> type:

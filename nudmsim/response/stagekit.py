@@ -115,7 +115,7 @@ class StageBase:
         return self.label if param is None else f"{self.label}_{param}"
 
     def add_nuisance(self, param: str | None, nominal: float, error_hi: float, error_lo: float | None = None,
-                     unit: str = "", doc: str = "", bounds=(None, None)) -> str:
+                     *, unit: str = "", doc: str = "", bounds=(None, None)) -> str:
         name = self.nuisance_name(param)
         self._nuisances.append(Nuisance(name, float(nominal), float(error_hi),
                                         float(error_hi if error_lo is None else error_lo), unit, doc,
@@ -124,6 +124,11 @@ class StageBase:
 
     def nuisances(self) -> tuple[Nuisance, ...]:
         return tuple(self._nuisances)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every column the stage reads (the engine tabulates a chain tail that reads one column only)."""
+        return (self.on,)
 
     def value(self, values: Mapping[str, float] | None, param: str | None, nominal: float) -> float:
         """The physical value of ``param`` at ``values`` (nominal when not given)."""
@@ -204,9 +209,9 @@ class ParamSet:
             eh, el = (errors[k], errors[k]) if k in errors else (hi.get(k), lo.get(k))
             if eh is None or (eh == 0 and el == 0):
                 continue
-            self.names[k] = stage.add_nuisance(k, self.nominal[k], eh, el, units.get(k, ""),
-                                               f"{stage.family}/{stage.model} parameter {k}",
-                                               bounds.get(k, (None, None)))
+            self.names[k] = stage.add_nuisance(k, self.nominal[k], eh, el, unit=units.get(k, ""),
+                                               doc=f"{stage.family}/{stage.model} parameter {k}",
+                                               bounds=bounds.get(k, (None, None)))
         up, down = list(variants_up or []), list(variants_down or [])
         if len(up) != len(down):
             raise stage.error("variants_down", f"has {len(down)} rows but variants_up has {len(up)}",
@@ -215,8 +220,8 @@ class ParamSet:
         for i, (u, d) in enumerate(zip(up, down)):
             du = {k: float(v) - self.nominal[k] for k, v in u.items() if v is not None}
             dd = {k: float(v) - self.nominal[k] for k, v in d.items() if v is not None}
-            name = stage.add_nuisance("shape" if len(up) == 1 else f"shape{i}", 0.0, 1.0, 1.0, "",
-                                      f"{stage.family}/{stage.model} variant {i}: 0 nominal, ±1 the up/down row")
+            name = stage.add_nuisance("shape" if len(up) == 1 else f"shape{i}", 0.0, 1.0, 1.0,
+                                      doc=f"{stage.family}/{stage.model} variant {i}: 0 nominal, ±1 the up/down row")
             self.variants.append((name, du, dd))
 
     def resolve(self, values: Mapping[str, float] | None) -> dict:
@@ -250,8 +255,9 @@ class VectorVariants:
                 if len(v) != len(self.nominal):
                     raise stage.error(k, f"has {len(v)} entries, the nominal set {len(self.nominal)}",
                                       "give the same number of coefficients")
-            name = stage.add_nuisance("shape" if len(up) == 1 else f"shape{i}", 0.0, 1.0, 1.0, "",
-                                      f"{stage.family}/{stage.model} variant {i}: 0 nominal, ±1 {key_up}/{key_down}")
+            name = stage.add_nuisance("shape" if len(up) == 1 else f"shape{i}", 0.0, 1.0, 1.0,
+                                      doc=f"{stage.family}/{stage.model} variant {i}: "
+                                          f"0 nominal, ±1 {key_up}/{key_down}")
             self.pairs.append((name, np.asarray(u) - self.nominal, np.asarray(d) - self.nominal))
 
     def resolve(self, values) -> np.ndarray:

@@ -16,8 +16,21 @@ from numba import njit, prange
 from ..schema import Field, Section
 from .kernelkit import PARALLEL_MIN, dual_kernel
 from .stage import Batch, register_stage
-from .stagekit import (ParamSet, StageBase, bin_centre, check_xy, errors_section, increasing_pair, interpolate,
-                       on_field, out_of_range_field, pick_column, read_columns, unit_field, variant_section)
+from .stagekit import (
+    ParamSet,
+    StageBase,
+    bin_centre,
+    check_xy,
+    errors_section,
+    increasing_pair,
+    interpolate,
+    on_field,
+    out_of_range_field,
+    pick_column,
+    read_columns,
+    unit_field,
+    variant_section,
+)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -266,7 +279,8 @@ class StepEfficiency(_Efficiency):
 @register_stage
 class ConstantEfficiency(_Efficiency):
     model = "constant"
-    doc = "ε = `value` for every row (e.g. a live-time or selection efficiency); `error` makes it the nuisance `<label>`."
+    doc = ("ε = `value` for every row (e.g. a live-time or selection efficiency); `error` makes it the nuisance "
+           "`<label>`.")
     schema = Section("efficiency/constant", fields=(
         on_field("", "unused (a constant needs no column)"), _TO_EFF,
         Field("value", float, lo=0.0, hi=1.0, doc="efficiency"),

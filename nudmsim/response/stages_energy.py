@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
 from .. import constants as c
 from ..errors import NudmsimError
@@ -24,8 +24,19 @@ from ..schema import Field, Section
 from . import birks as _birks
 from .kernelkit import dual_kernel
 from .stage import Batch, register_stage
-from .stagekit import (ENERGY_UNITS, StageBase, VectorVariants, check_xy, energy_scale, increasing_pair,
-                       interpolate, on_field, pick_column, read_columns, to_field)
+from .stagekit import (
+    ENERGY_UNITS,
+    StageBase,
+    VectorVariants,
+    check_xy,
+    energy_scale,
+    increasing_pair,
+    interpolate,
+    on_field,
+    pick_column,
+    read_columns,
+    to_field,
+)
 
 _E_UNITS = tuple(ENERGY_UNITS)
 
@@ -65,16 +76,18 @@ def _poly_kernel(e_keV, to_u, coef, p0, is_qf, lo_u, hi_u, rule, out):
 
 
 @dual_kernel
-def _lindhard_kernel(e_keV, species, Z, k, out):
-    """Lindhard QF * E_nr: eps = 11.5 E[keV] Z^-7/3, g = 3 eps^0.15 + 0.7 eps^0.6 + eps, QF = k g / (1 + k g)."""
+def _lindhard_kernel(e_keV, species, z73, k, out):
+    """Lindhard QF * E_nr: eps = 11.5 E[keV] Z^-7/3 (z73 = Z^-7/3 per species), g = 3 eps^0.15 + 0.7 eps^0.6
+    + eps, QF = k g / (1 + k g)."""
     for i in prange(e_keV.shape[0]):
         s = species[i]
         e = e_keV[i]
         if not e > 0.0:
             out[i] = 0.0
             continue
-        eps = 11.5 * e * Z[s] ** (-7.0 / 3.0)
-        g = 3.0 * eps ** 0.15 + 0.7 * eps ** 0.6 + eps
+        eps = 11.5 * e * z73[s]
+        le = math.log(eps)
+        g = 3.0 * math.exp(0.15 * le) + 0.7 * math.exp(0.6 * le) + eps
         kg = k[s] * g
         out[i] = e * kg / (1.0 + kg)
 
@@ -352,6 +365,10 @@ class LindhardQuenching(_Quenching):
         if self.k_given is not None and values["k_error"] > 0:
             self.add_nuisance("k", self.k_given, values["k_error"], doc="Lindhard k", bounds=(0.0, None))
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.on, self.species_column)
+
     def k_values(self, values) -> np.ndarray:
         if self.k_given is None:
             return 0.133 * self.Z ** (2.0 / 3.0) / np.sqrt(self.A)
@@ -375,7 +392,7 @@ class LindhardQuenching(_Quenching):
             raise self.error("species_column", f"the target has several elements but the events have no column "
                              f"'{self.species_column}'", "give Z and A, or name the isotope-index column")
         out = np.empty_like(e)
-        _lindhard_kernel(len(e), np.ascontiguousarray(e), species, Z, k, out)
+        _lindhard_kernel(len(e), np.ascontiguousarray(e), species, Z ** (-7.0 / 3.0), k, out)
         return out
 
 
@@ -520,7 +537,8 @@ class LinearYield(StageBase):
         self.Y = values["value"]
         self.scale = energy_scale(self, self.on, "on") * c.keV / ENERGY_UNITS[values["unit"]]
         if values["error"] > 0:
-            self.add_nuisance(None, self.Y, values["error"], f"per {values['unit']}", "yield", bounds=(0.0, None))
+            self.add_nuisance(None, self.Y, values["error"], unit=f"per {values['unit']}", doc="yield",
+                              bounds=(0.0, None))
 
     def _apply(self, batch, values):
         y = self.value(values, None, self.Y) * self.scale

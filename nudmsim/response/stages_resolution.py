@@ -24,8 +24,8 @@ from numba import njit, prange
 
 from ..errors import NudmsimError
 from ..schema import Field, Section
-from .rngkernels import new_key, next_uniform, norm_ppf, normal_draw, poisson_draw, row_state
 from .kernelkit import dual_kernel
+from .rngkernels import new_key, next_uniform, norm_ppf, normal_draw, poisson_draw, row_state
 from .stage import Batch, register_stage
 from .stagekit import ParamSet, StageBase, check_edges, errors_section, load_matrix, on_field, to_field, unit_field
 
@@ -460,9 +460,10 @@ class MigrationMatrixResolution(MatrixStage):
     family = "resolution"
     model = "migration_matrix"
     default_label = "res"
-    doc = ("Migration matrix M[i, j] = P(reconstructed bin j | true bin i) of the column `on`, from a file (rows = true "
-           "bins: columns `<x>_lo, <x>_hi`, then one column per reconstructed bin named `<name>_<lo>_<hi>`, the "
-           "XENON1T release layout) or inline (`true_edges`, `reco_edges`, `matrix`); edges in the columns' units.  "
+    doc = ("Migration matrix M[i, j] = P(reconstructed bin j | true bin i) of the column `on`, from a file "
+           "(rows = true bins: columns `<x>_lo, <x>_hi`, then one column per reconstructed bin named "
+           "`<name>_<lo>_<hi>`, the XENON1T release layout) or inline (`true_edges`, `reco_edges`, `matrix`); "
+           "edges in the columns' units.  "
            "Row sums (≤ 1) are the detection efficiency: weights are multiplied by them, the reconstructed bin is "
            "drawn from the normalised row and the value is uniform in it.  True values outside the matrix get "
            "weight 0.  Expectation: reco bins (subdivided `subdivide` times) weighted by M[i, j].")

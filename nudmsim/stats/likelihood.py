@@ -337,10 +337,22 @@ class NLL:
     def params(self, values) -> dict[str, float]:
         return dict(zip(self._names, map(float, values)))
 
+    def grad(self, *values) -> np.ndarray:
+        """Analytic gradient (compiled specs only; see nudmsim.stats.compiled)."""
+        if len(values) == 1 and np.ndim(values[0]) == 1:
+            values = values[0]
+        return self.spec.twice_nll(values, want_grad=True)[1]
+
+    @property
+    def has_grad(self) -> bool:
+        return hasattr(self.spec, "twice_nll")
+
     def __call__(self, *values) -> float:
         if len(values) == 1 and np.ndim(values[0]) == 1:
             values = values[0]
         self.ncall += 1
+        if self.has_grad:
+            return self.spec.twice_nll(values)
         p = self.params(values)
         spec = self.spec
         n = spec.observed
@@ -410,7 +422,8 @@ def fit(spec: Spec, *, fix: Mapping[str, float] | None = None, init: Mapping[str
     start.update({k: float(v) for k, v in fix.items()})
     for k in list(fix) + list(init or {}):
         spec.parameter(k)
-    m = Minuit(cost, *[start[n] for n in spec.names], name=spec.names)
+    m = Minuit(cost, *[start[n] for n in spec.names], name=spec.names,
+               grad=cost.grad if cost.has_grad else None)
     m.strategy = strategy
     m.tol = tol
     m.print_level = 0

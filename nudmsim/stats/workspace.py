@@ -123,7 +123,7 @@ class Workspace:
                                    f"the data {self.observed.shape}")
             for m in s.modifiers:
                 if m.type == "parametric":
-                    for p in m.data["params"]:
+                    for p in m.data["params"].values():
                         self._need(p, s)
                 elif m.type != "onoff":
                     self._need(m.name, s)
@@ -162,9 +162,11 @@ class Workspace:
         """The likelihood kind (nudmsim.stats.kinds): "poisson" or a named kind such as "binwise_table"."""
         return self.likelihood.get("kind", "poisson")
 
-    def spec(self):
-        """The :class:`~nudmsim.stats.likelihood.Spec` that evaluates this workspace (fits, limits, Asimov),
-        or the evaluator of its named likelihood kind (:mod:`nudmsim.stats.kinds`)."""
+    def spec(self, compiled: bool = True):
+        """The :class:`~nudmsim.stats.likelihood.Spec` that evaluates this workspace (fits, limits, Asimov):
+        compiled into dense arrays with an analytic gradient (:mod:`nudmsim.stats.compiled`) unless
+        ``compiled=False`` (the reference implementation from the same plain data, for tests); or the evaluator
+        of its named likelihood kind (:mod:`nudmsim.stats.kinds`)."""
         from .likelihood import Component, OnOffBackground, Parameter, Spec, TemplateGrid
 
         if self.kind != "poisson":
@@ -182,7 +184,12 @@ class Workspace:
             comps.append(Component(s.name, _sample_function(s, TemplateGrid)))
         params = [Parameter(p.name, p.init, bounds=tuple(p.bounds), constraint=p.constraint, fixed=p.fixed,
                             doc=p.doc) for p in self.parameters.values()]
-        return Spec(self.observed, comps, params, poi=self.poi, on_off=on_off, mask=self.mask, name=self.name)
+        spec = Spec(self.observed, comps, params, poi=self.poi, on_off=on_off, mask=self.mask, name=self.name)
+        if not compiled:
+            return spec
+        from .compiled import compile_spec
+
+        return compile_spec(self, spec)
 
     def physical(self, values: Mapping[str, float]) -> dict:
         """Physical values of the standardised nuisances (θ -> nominal + θ·error) at a fit result's values."""

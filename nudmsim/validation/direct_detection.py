@@ -62,7 +62,9 @@ def si_spectrum_deviation():
     from ..response.tables import read_table
 
     exp = _exp(_XE)
-    _, ref = read_table(exp.resolve_file(exp.published["reference_spectrum"], "published.reference_spectrum"))
+    path = exp.resolve_file(exp.published["reference_spectrum"], "published.reference_spectrum")
+    read_table(path, increasing=("E_keVnr",), nonnegative=("dRdE_per_keV_t_yr",))
+    _, ref = read_table(path)
     factor = float(exp.published["reference_spectrum_factor"])
     E = ref[:, 0]
     gen = exp.generator("wimp-si")
