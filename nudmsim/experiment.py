@@ -359,11 +359,13 @@ class Experiment:
     def _tail_split(self, stages, obs):
         """Index i of the longest tail stages[i:] that reads one column (stages[i].on) and columns made
         inside the tail, makes every observable of ``obs``, and holds an expanding (resolution) stage; or
-        None.  Such a tail is a transfer matrix from that column to the observables, tabulated once."""
+        None.  Such a tail is a transfer matrix from that column to the observables, tabulated once.  A tail
+        whose input column feeds a binned stage (a migration matrix: piecewise constant in it) is not tabulated:
+        interpolating across its bin edges would blur them, and the matrix is itself the exact transfer."""
         for i in range(len(stages)):
             tail = stages[i:]
             have = {tail[0].on}
-            ok = True
+            ok = not any(getattr(st, "x_edges", None) is not None and st.on == tail[0].on for st in tail)
             for st in tail:
                 if any(c not in have for c in getattr(st, "reads", (st.on,))):
                     ok = False

@@ -484,6 +484,10 @@ class BirksQuenching(_Quenching):
         for ion in self.ions or ((self.Z_ion, self.mass_keV),):
             self.table(None, ion)   # build (and cache) the nominal tables now: errors show at load
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.on, self.species_column) if self.ions is not None else (self.on,)
+
     def table(self, values, ion=None) -> _birks.BirksQuenching:
         kB = self.value(values, "kB", self.kB)
         if not (math.isfinite(kB) and kB >= 0):

@@ -50,8 +50,12 @@ SPECTRUM = Section("analysis.likelihood_options.spectrum", "a released rate spec
     Field("rate", str, doc="column of rates per bin (per rate_exposure_kg_days)"),
     Field("error", str, doc="column of their Poisson errors"),
 ))
+def _increasing(v) -> str | None:
+    return None if len(v) == 2 and v[0] < v[1] else "must be [low, high] with low < high (increasing)"
+
+
 RATE_BOUND = Section("analysis.likelihood_options.rate_bounds[]", "bins bounded by a rate", fields=(
-    Field("range", list, length=2, doc="[low, high]: observable bins whose centre lies inside"),
+    Field("range", list, length=2, check=_increasing, doc="[low, high]: observable bins whose centre lies inside"),
     Field("rate", float, lo=0, lo_open=True, doc="upper bound on the rate in those bins (per rate_exposure_kg_days)"),
 ))
 OPTIONS = Section("analysis.likelihood_options", "bin_bound: most-constraining-bin Poisson bound", fields=(
