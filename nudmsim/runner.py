@@ -135,6 +135,7 @@ def limit_settings(exp, options: dict, name: str | None = None) -> dict:
     value is a one-line error)."""
     tab, key = limit_table(exp, name)
     cfg = validate(tab, LIMIT, path=exp.card.path, prefix=key)
+    cfg["key"] = key
     kind = exp.analysis.kind
     cfg["kind"] = kind.name
     if cfg["method"] is None:
@@ -298,15 +299,21 @@ def reference_curve(exp, cfg: dict):
     from .errors import CardError
     from .response.tables import read_table
 
+    key = f"{cfg.get('key', 'analysis.limit')}.reference"
     bad = set(ref) - {"file", "x", "y", "label"}
     if bad or not {"file", "x", "y"} <= set(ref):
-        raise CardError(exp.card.path, "analysis.limit.reference", f"has keys {sorted(ref)}",
-                        "give { file, x, y, label }")
-    path = exp.resolve_file(ref["file"], "analysis.limit.reference.file")
-    header, arr = read_table(path)
-    for k in ("x", "y"):
-        if ref[k] not in header:
-            raise CardError(exp.card.path, f"analysis.limit.reference.{k}", f"{path.name} has no column '{ref[k]}'")
+        raise CardError(exp.card.path, key, f"has keys {sorted(ref)}", "give { file, x, y, label }")
+    path = exp.resolve_file(ref["file"], f"{key}.file")
+    try:
+        header, arr = read_table(path)
+        for k in ("x", "y"):
+            if ref[k] not in header:
+                raise CardError(exp.card.path, f"{key}.{k}", f"{path.name} has no column '{ref[k]}'")
+        read_table(path, increasing=(ref["x"],), nonnegative=(ref["y"],))
+    except CardError:
+        raise
+    except NudmsimError as exc:
+        raise CardError(exp.card.path, f"{key}.file", str(exc)) from None
     return arr[:, header.index(ref["x"])], arr[:, header.index(ref["y"])], ref.get("label", path.stem)
 
 

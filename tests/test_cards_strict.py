@@ -192,8 +192,11 @@ def test_model_dependent_and_cross_key_checks(tmp_path):
         with pytest.raises(CardError, match=match):
             cards.load_detector(write_card(tmp_path, data))
     xe = copy.deepcopy(cards.load_detector("xenon1t_2018").data)
-    xe["target"]["Z"] = 54.5                      # a fractional Z
-    with pytest.raises(CardError, match=r"target.Z': must be a integer, got number 54.5"):
+    xe["target"]["single_nucleus_A"] = 0.5        # the release's effective nucleus below one nucleon
+    with pytest.raises(CardError, match=r"target.single_nucleus_A': must be >= 1"):
+        cards.load_detector(write_card(tmp_path, xe))
+    xe["target"]["single_nucleus_A"] = "131.293"  # a string for the number
+    with pytest.raises(CardError, match=r"target.single_nucleus_A': must be a number"):
         cards.load_detector(write_card(tmp_path, xe))
     cosmo = copy.deepcopy(cards.load_detector("cosmology").data)
     cosmo["relic"]["omega_dm_h2"] = -0.12         # was a math domain error deep in the solver

@@ -49,7 +49,8 @@ def test_generate_borexino_and_wimp(tmp_path):
                  "-o", str(out)]) == 0
     ev, meta = read_root(out)
     assert {"E_vis_ee_keV", "E_obs_ee_keV", "detected"} <= set(ev.fields)
-    assert meta["targets"] == ["p", "C12", "C13"] and meta["codes"]["target_id"] == ["p", "C12", "C13"]
+    codes = meta["codes"]["target_id"]   # code -> name (the run metadata's code tables)
+    assert meta["targets"] == ["p", "C12", "C13"] and [codes[str(i)] for i in range(3)] == ["p", "C12", "C13"]
     # the threshold stage: detected = 1 above 70 keVee, and only those events keep a weight
     det = ev["detected"].to_numpy()
     assert np.array_equal(det == 1, ev["E_obs_ee_keV"].to_numpy() >= 70.0)

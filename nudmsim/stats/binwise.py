@@ -55,6 +55,7 @@ def read_ll_table(path):
     header, arr = read_table(path)
     if len(header) < 4:
         raise NudmsimError(f"{path}: needs two bin-edge columns and at least two s_<value> columns")
+    read_table(path, increasing=header[:1])
     s = []
     for h in header[2:]:
         try:

@@ -81,15 +81,20 @@ def _spectrum(opts, exp):
     sp = opts["spectrum"]
     key = "analysis.likelihood_options.spectrum"
     path = exp.resolve_file(sp["file"], f"{key}.file")
-    header, arr = read_table(path)
+    try:
+        header, arr = read_table(path)
+    except NudmsimError as exc:
+        raise CardError(exp.card.path, f"{key}.file", str(exc)) from None
     cols = {}
     for k in ("x", "rate", "error"):
         if sp[k] not in header:
             raise CardError(exp.card.path, f"{key}.{k}", f"file {path.name} has no column '{sp[k]}'",
                             suggest(sp[k], header) or f"columns: {', '.join(header)}")
         cols[k] = arr[:, header.index(sp[k])]
-    if np.any(cols["rate"] < 0) or np.any(cols["error"] < 0):
-        raise CardError(exp.card.path, key, f"{path.name}: negative rates or errors")
+    try:    # centres increase, rates and errors >= 0: errors name the file, line and column
+        read_table(path, increasing=(sp["x"],), nonnegative=(sp["rate"], sp["error"]))
+    except NudmsimError as exc:
+        raise CardError(exp.card.path, f"{key}.file", str(exc)) from None
     return cols
 
 
