@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", help="PNG output (default: next to the CSV)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
+    from .export import add_parser as _add_export
+
+    _add_export(sub)
+
     p = sub.add_parser("validate", help="run validation checks against published numbers")
     p.add_argument("names", nargs="*", help="check names or prefixes (default: all)")
     p.add_argument("--json", action="store_true", help="print a JSON list of results")
@@ -109,6 +113,10 @@ def main(argv=None) -> int:
         ap.print_help()
         return EXIT_USER_ERROR
     try:
+        if args.command == "export":
+            from .export import cmd_export
+
+            return cmd_export(args) or 0
         from . import commands
 
         return getattr(commands, f"cmd_{args.command}")(args) or 0
