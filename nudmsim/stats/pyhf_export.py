@@ -37,6 +37,8 @@ Parameters keep their names, initial values, bounds (open ends: ±1e9, or the no
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
 from ..errors import NudmsimError
@@ -152,6 +154,9 @@ def pyhf_fit(spec: dict, *, settings: dict | None = PYHF_SETTINGS) -> dict:
     model = w.model(modifier_settings=settings) if settings else w.model()
     data = w.data(model)
     out = {"optimizer": "minuit"}
+    log = logging.getLogger("pyhf.optimize.mixins")
+    level = log.level
+    log.setLevel(logging.CRITICAL)          # pyhf logs the whole MINUIT state when it flags a minimum
     try:
         pyhf.set_backend("numpy", pyhf.optimize.minuit_optimizer(verbose=0, tolerance=1e-3, strategy=1))
         best, twice_nll = pyhf.infer.mle.fit(data, model, return_fitted_val=True, maxiter=200_000)
@@ -161,6 +166,8 @@ def pyhf_fit(spec: dict, *, settings: dict | None = PYHF_SETTINGS) -> dict:
         pyhf.set_backend("numpy", pyhf.optimize.scipy_optimizer())
         best, twice_nll = pyhf.infer.mle.fit(data, model, return_fitted_val=True, maxiter=200_000)
         out["optimizer"] = "scipy"
+    finally:
+        log.setLevel(level)
     for name in model.config.par_order:
         sl = model.config.par_slice(name)
         v = np.asarray(best[sl], float)
