@@ -25,6 +25,11 @@ Card syntax (HistFactory's vocabulary; every key is declared below and documente
     from_data = { counts = "...", value = "AC_beamOn" }
     treatment = "on_off"                         # bin-by-bin, profiled; or "factorised" (PE x time projections)
 
+    [[analysis.sample]]                          # a binned histogram from a file, a shape variation from files
+    name = "brn"                                 # (shapes with `response = ["time_eff"]`: only those stages)
+    template = { counts = "...", value = "brn" }
+    modifiers = [ { type = "histosys", name = "brn_energy", up = { counts = "...", value = "brn_up" } } ]
+
     [analysis.measurement.fit]                   # named measurements: POI, samples, fixed parameters
     poi = "n_cevns"
     samples = ["cevns", "neutrons", "steady_state"]

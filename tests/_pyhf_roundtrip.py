@@ -22,6 +22,8 @@ def pyhf_roundtrip(ws, path=None):
     spec = json.loads(text)
     pyhf.Workspace(spec)                      # validates against pyhf's JSON schema
     ours = fit(ws.spec())
+    if not ours.valid:        # e.g. an EDM just above goal next to a 3-knot histosys kink: MIGRAD strategy 2
+        ours = fit(ws.spec(), strategy=2)
     assert ours.valid, ours
     theirs = pyhf_fit(spec)
     return ours.values[ws.poi], ours.errors[ws.poi], theirs[ws.poi]

@@ -56,7 +56,7 @@ def test_fit_of_the_released_data(exp):
     159 +- 43 within its error; the release template reproduces it closely."""
     rep = fit_measurement(exp, "fit", minos=False)
     assert rep.valid and abs(rep.value - 159.0) < 43.0 and 30.0 < rep.error < 55.0
-    own, err = rep.cross_checks["fit_release_template"]
+    own, _ = rep.cross_checks["fit_release_template"]
     assert abs(own - 159.0) < 0.25 * 43.0
     assert abs(own - rep.value) < rep.error
     # the prompt-BRN normalisation is pulled up as in the release (fitted 553 +- 34 vs predicted 497)

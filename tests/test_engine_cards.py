@@ -201,7 +201,7 @@ def test_template_sample_is_the_file_histogram_and_histosys_mirrors():
     down, nom, up = m["brn_twidth"].data["templates"]
     np.testing.assert_allclose(up.ravel(), tab["brn_twidth"], rtol=1e-12)
     np.testing.assert_allclose(down, np.maximum(2 * nom - up, 0.0))
-    d2, _, u2 = m["brn_energy"].data["templates"]
+    d2, _, _ = m["brn_energy"].data["templates"]
     np.testing.assert_allclose(d2.ravel(), tab["brn_energy_down"], rtol=1e-12)
     np.testing.assert_allclose(ws.observed.ravel(), tab["data"])
     # the likelihood moves the sample along the files: at theta = +1 the expectation is the up file

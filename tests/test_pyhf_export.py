@@ -9,12 +9,13 @@ import pytest
 
 pyhf = pytest.importorskip("pyhf")
 
-from _pyhf_roundtrip import assert_pyhf_roundtrip, pyhf_roundtrip  # noqa: E402
-from nudmsim.errors import NudmsimError  # noqa: E402
-from nudmsim.experiment import Experiment  # noqa: E402
-from nudmsim.stats.likelihood import fit  # noqa: E402
-from nudmsim.stats.pyhf_export import pyhf_fit  # noqa: E402
-from nudmsim.stats.workspace import Modifier, ParameterConfig, Sample, Workspace  # noqa: E402
+from _pyhf_roundtrip import assert_pyhf_roundtrip, pyhf_roundtrip
+
+from nudmsim.errors import NudmsimError
+from nudmsim.experiment import Experiment
+from nudmsim.stats.likelihood import fit
+from nudmsim.stats.pyhf_export import pyhf_fit
+from nudmsim.stats.workspace import Modifier, ParameterConfig, Sample, Workspace
 
 
 @pytest.fixture(scope="module")
