@@ -39,7 +39,7 @@ modifiers of every process sample (``nuisances = "all"``, the default) with temp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -228,6 +228,7 @@ class Analysis:
     observed: np.ndarray | None
     mask: np.ndarray
     measurements: dict
+    _fixed_samples: dict = field(default_factory=dict, repr=False)
 
     @property
     def samples(self) -> list[dict]:
@@ -266,7 +267,12 @@ class Analysis:
         for s in self.samples:
             if s["name"] not in names:
                 continue
-            smp, sp, smask = self._sample(s, point, process)
+            if s["process"] == "signal":
+                smp, sp, smask = self._sample(s, point, process)
+            else:   # independent of the model point: built once per experiment
+                if s["name"] not in self._fixed_samples:
+                    self._fixed_samples[s["name"]] = self._sample(s, point, process)
+                smp, sp, smask = self._fixed_samples[s["name"]]
             samples.append(smp)
             for k, cfg in sp.items():
                 params.setdefault(k, cfg)

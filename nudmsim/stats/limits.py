@@ -64,6 +64,13 @@ def _nonnegative_poi(spec: Spec) -> Spec:
     return spec.replace(parameters=tuple(params))
 
 
+def _strategy(spec: Spec) -> int:
+    """MIGRAD strategy of the profile fits inside a test statistic: 0 when the spec gives the analytic gradient
+    (a compiled workspace: 4x fewer calls, the same minimum to ~1e-9 in -2 ln L; an invalid fit is retried at
+    strategy 2 by :func:`~nudmsim.stats.likelihood.fit`), 1 otherwise (numerical derivatives need it)."""
+    return 0 if hasattr(spec, "twice_nll") else 1
+
+
 def critical_value(cl: float = 0.90, method: str = "plr") -> float:
     """q̃ at which p_μ = 1 − cl in the first (Gaussian) branch: Φ⁻¹(cl)² (1.642 for 90%), or the χ²₁
     quantile (2.706 for 90%) for ``method="delta-chi2"``."""
@@ -88,11 +95,11 @@ def test_statistic(spec: Spec, mu: float, *, free: FitResult | None = None, kind
     poi = _poi(spec)
     s = _nonnegative_poi(spec) if kind == "qtilde" else spec
     if free is None:
-        free = fit(s, hesse=False)
+        free = fit(s, hesse=False, strategy=_strategy(s))
     start = dict(free.values)
     start.update(init or {})
     start.pop(poi, None)
-    cond = fit(s, fix={poi: mu}, init=start, hesse=False)
+    cond = fit(s, fix={poi: mu}, init=start, hesse=False, strategy=_strategy(s))
     mu_hat = free.values[poi]
     q = max(cond.twice_nll - free.twice_nll, 0.0) if mu_hat <= mu else 0.0
     return TestStatistic(q=q, mu=mu, mu_hat=mu_hat, free=free, conditional=cond)
@@ -171,7 +178,7 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     if z <= 0:
         raise NudmsimError(f"power constraint at {power_constraint} sigma is below zero for CL {cl}")
     mu_f = z * ul.sigma if np.isfinite(ul.sigma) and ul.sigma > 0 else z
-    a_free = fit(_nonnegative_poi(a), hesse=False)
+    a_free = fit(_nonnegative_poi(a), hesse=False, strategy=_strategy(a))
     for _ in range(3):  # mu_f = sigma_A(mu_f) * z, a fixed point (sigma_A varies slowly with mu)
         ts = test_statistic(a, mu_f, free=a_free)
         ul.n_fits += 1
@@ -237,7 +244,7 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov) -> Uppe
         if sigma == "hesse" or a_spec is None:
             return step
         if not a_free:
-            a_free.append(fit(_nonnegative_poi(a_spec), hesse=False))
+            a_free.append(fit(_nonnegative_poi(a_spec), hesse=False, strategy=_strategy(a_spec)))
             n_fits += 1
         mu = max(mu, 0.05 * step)  # q_mu,A ~ mu^2/sigma^2 is numerically meaningless for mu << sigma
         if mu not in sig_cache:
