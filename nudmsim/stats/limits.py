@@ -166,29 +166,22 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     second branch of F and for CLs), ``"hesse"`` (the MIGRAD/HESSE error of μ̂) or a number.
     mu_max: give up (NudmsimError) if the limit exceeds it (default: the POI's upper bound or 1e12).
     power_constraint: N (e.g. -1.0) to floor the limit at the N-sigma edge of the expected band,
-    σ_A (Φ⁻¹(cl) + N) ("power-constrained limit", Cowan, Cranmer, Gross & Vitells, arXiv:1105.3166):
+    median × (Φ⁻¹(cl) + N)/Φ⁻¹(cl), the edge :func:`~nudmsim.stats.asimov.expected_limit` draws
+    ("power-constrained limit", Cowan, Cranmer, Gross & Vitells, arXiv:1105.3166):
     with the PLR a downward fluctuation otherwise gives limits far below the sensitivity, down to 0."""
     ul = _upper_limit(spec, cl=cl, method=method, sigma=sigma, mu_max=mu_max, rtol=rtol, asimov=asimov)
     if power_constraint is None:
         return ul
-    from .asimov import asimov_spec
+    from .asimov import expected_limit
 
-    a = asimov if asimov is not None else asimov_spec(_nonnegative_poi(spec))
     z = float(stats.norm.ppf(cl)) + float(power_constraint)
     if z <= 0:
         raise NudmsimError(f"power constraint at {power_constraint} sigma is below zero for CL {cl}")
-    mu_f = z * ul.sigma if np.isfinite(ul.sigma) and ul.sigma > 0 else z
-    a_free = fit(_nonnegative_poi(a), hesse=False, strategy=_strategy(a))
-    for _ in range(3):  # mu_f = sigma_A(mu_f) * z, a fixed point (sigma_A varies slowly with mu)
-        ts = test_statistic(a, mu_f, free=a_free)
-        ul.n_fits += 1
-        if ts.q <= 0:
-            break
-        new = z * mu_f / math.sqrt(ts.q)
-        done = abs(new - mu_f) < 1e-3 * mu_f
-        mu_f = new
-        if done:
-            break
+    # the floor is the N-sigma edge of the expected band exactly as expected_limit draws it (the Asimov median
+    # scaled by (Phi^-1(cl) + N) / Phi^-1(cl)), so a power-constrained limit never sits below the plotted band
+    el = expected_limit(spec, cl=cl, method=method if method in ("plr", "cls") else "plr", truncation="none")
+    ul.n_fits += 1
+    mu_f = el.median * z / float(stats.norm.ppf(cl))
     ul.mu_up_raw, ul.power_floor = ul.mu_up, mu_f
     if ul.mu_up < mu_f:
         ul.mu_up = mu_f
