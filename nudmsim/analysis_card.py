@@ -47,6 +47,7 @@ from .errors import CardError, NudmsimError
 from .response.stage import Batch
 from .response.tables import read_csv_table
 from .schema import Field, Section, suggest, validate
+from .stats.kinds import check_kind_name, check_likelihood_options
 from .stats.workspace import PARAMETRIC, Modifier, ParameterConfig, Sample, Workspace
 
 DATA = Section("analysis.data", "a data set on the observables: binned counts or unbinned events", fields=(
@@ -132,7 +133,7 @@ ANALYSIS = Section("analysis", "the statistical analysis of the experiment", fie
     Field("parameters", dict, default={}, doc="parameter -> { init, bounds, fixed }"),
     Field("measurement", dict, default={}, doc="name -> measurement table"),
     Field("limit", dict, default={}, doc="limit-scan settings, or name -> settings (see docs/cards.md)"),
-    Field("likelihood", str, default="poisson", check=lambda v: _kind_check(v),
+    Field("likelihood", str, default="poisson", check=lambda v: check_kind_name(v),
           doc="likelihood kind (nudmsim/stats/kinds.py): poisson (binned, HistFactory), binwise_table (a "
               "release's per-bin -2 ln L tables), bin_bound (most-constraining-bin Poisson bound)"),
     Field("likelihood_options", dict, default={}, doc="the likelihood kind's keys (its own schema)"),
@@ -141,24 +142,6 @@ ANALYSIS = Section("analysis", "the statistical analysis of the experiment", fie
 ))
 
 
-def _kind_check(name):
-    from .stats.kinds import check_kind_name
-
-    return check_kind_name(name)
-
-
-def check_likelihood_options(values: dict, path) -> dict:
-    """The validated ``likelihood_options`` of a validated [analysis] table (strict, by the kind's schema)."""
-    from .stats.kinds import get_kind
-
-    kind = get_kind(values["likelihood"])
-    opts = values["likelihood_options"]
-    if kind.schema is None:
-        if opts:
-            raise CardError(path, "analysis.likelihood_options", f"is not used by the {kind.name} likelihood",
-                            "drop it")
-        return {}
-    return validate(opts, kind.schema, path=path, prefix="analysis.likelihood_options")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ def fit_printout(exp, rep) -> dict:
     return out
 
 
-def engine_limit(name: str, limit_name: str | None = None):
+def engine_limit(name: str, limit_name: str | None = None, options: tuple | None = None):
     def limit(req):
         from .models import planes
         from .registry import _UNIT_SCALE
@@ -176,7 +176,7 @@ def engine_limit(name: str, limit_name: str | None = None):
         exp = experiment_of(req.card)
         tab, _ = limit_table(exp, limit_name)
         plane = planes.get(str(tab.get("plane", "")))
-        req.refuse_unused(name, LIMIT_OPTIONS, ratio=plane.has_ratio,
+        req.refuse_unused(name, options or LIMIT_OPTIONS, ratio=plane.has_ratio,
                           projected=exp.analysis.kind.projection)
         masses = req.masses
         if masses is not None and plane.x_unit in _UNIT_SCALE and plane.x_unit:   # --masses is in MeV
@@ -187,19 +187,26 @@ def engine_limit(name: str, limit_name: str | None = None):
     return limit
 
 
+LIMIT_OPTION_DOCS = {
+    "measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
+    "method": "poisson likelihood: plr (default, CCGV q~) | cls | delta-chi2 (2.706); binwise_table: "
+              "table (default, the release's toy-MC critical values) | delta-chi2; bin_bound: bound",
+    "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
+    "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
+    "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}
+
+
 def register_engine_analysis(name: str, *, card: str, summary: str, fit_measurement: str | None = None,
-                             limit: bool | str = True) -> AnalysisEntry:
+                             limit: bool | str = True, options: tuple | None = None) -> AnalysisEntry:
     """An analysis computed by the engine from the card's [analysis]: a fit of ``fit_measurement`` and/or
-    limits (``limit = True``: the card's [analysis.limit]; a name: its [analysis.limit.NAME])."""
-    opts = {"measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
-            "method": "poisson likelihood: plr (default, CCGV q~) | cls | delta-chi2 (2.706); binwise_table: "
-                      "table (default, the release's toy-MC critical values) | delta-chi2; bin_bound: bound",
-            "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
-            "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
-            "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}
+    limits (``limit = True``: the card's [analysis.limit]; a name: its [analysis.limit.NAME]).  ``options``:
+    the --option names it takes (default all of runner.LIMIT_OPTIONS; an analysis whose likelihood kind has
+    no Asimov projection drops truncation, pcl and expected)."""
+    names = tuple(LIMIT_OPTION_DOCS) if options is None else tuple(options)
+    opts = {k: LIMIT_OPTION_DOCS[k] for k in names}
     return register_analysis(AnalysisEntry(name=name, summary=summary, default_detector=card,
                                            fit=engine_fit(fit_measurement) if fit_measurement else None,
-                                           limit=engine_limit(name, limit if isinstance(limit, str) else None)
+                                           limit=engine_limit(name, limit if isinstance(limit, str) else None, names)
                                            if limit else None,
                                            limit_options=opts if limit else {}))
 

@@ -15,10 +15,14 @@ OBSERVABLES = ("E_rec_keV", "E_vis_ee_keV", "E_obs_ee_keV", "detected")
 
 register_engine_process("x-to-nu", default_card="xenon1t_2018", observables=OBSERVABLES)
 register_engine_process("wimp-si", default_card="xenon1t_2018", observables=OBSERVABLES)
-register_engine_analysis("xenon1t-si", card="xenon1t_2018", limit="si",
+
+#: the --options of limits without an Asimov projection (the release's tables, a bound): no bands, no PCL
+OPTIONS = ("measurement", "method")
+
+register_engine_analysis("xenon1t-si", card="xenon1t_2018", limit="si", options=OPTIONS,
                          summary="XENON1T 2018 90% CL SI limit vs WIMP mass (official binwise likelihood)")
-register_engine_analysis("xenon1t-x2nu", card="xenon1t_2018", limit="x2nu",
+register_engine_analysis("xenon1t-x2nu", card="xenon1t_2018", limit="x2nu", options=OPTIONS,
                          summary="XENON1T 2018 90% CL on sigma_NC vs m_X for X + N -> nu + N (--ratio r)")
-register_engine_analysis("borexino-x2nu", card="borexino",
+register_engine_analysis("borexino-x2nu", card="borexino", options=OPTIONS,
                          summary="Borexino 90% CL on sigma_NC vs m_X (proton + carbon recoils, --ratio r; "
                                  "background-free bin bound)")
