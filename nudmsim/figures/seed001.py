@@ -34,7 +34,8 @@ def _crossing(x0, x1, r0, r1):
 def _edge(m_med, y_relic, bounds, i_out, i_in):
     """m_H0 [MeV] of the window end between grid point i_out (excluded) and i_in (allowed), and the bound
     that excludes i_out (the one the relic coupling exceeds by the largest factor)."""
-    ratio = {k: y_relic[i_out] / v[i_out] for k, v in bounds.items() if y_relic[i_out] >= v[i_out]}
+    with np.errstate(divide="ignore"):          # a bound of 0 (N_eff) excludes by an infinite factor
+        ratio = {k: y_relic[i_out] / v[i_out] for k, v in bounds.items() if y_relic[i_out] >= v[i_out]}
     by = max(ratio, key=ratio.get)
     yb = bounds[by]
     if 0 < yb[i_out] < np.inf and 0 < yb[i_in] < np.inf:
