@@ -91,6 +91,7 @@ CARD_SCHEMA_MODULES: list[str] = [
     "nudmsim.card_schemas.collider",
     "nudmsim.card_schemas.cosmology",
     "nudmsim.card_schemas.neutrino_flux",
+    "nudmsim.card_schemas.models",
 ]
 
 

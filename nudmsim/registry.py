@@ -139,6 +139,13 @@ class EventSample:
     expected_total: float
     info: dict = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        fields = list(getattr(self.events, "fields", None) or (self.events.keys() if isinstance(self.events, dict)
+                                                                else []))
+        shown = ", ".join(fields[:6]) + (", ..." if len(fields) > 6 else "")
+        return (f"EventSample({len(self.events)} events, {self.expected_total:.4g} expected in the exposure; "
+                f"fields: {shown})")
+
 
 @dataclass
 class ProcessEntry:

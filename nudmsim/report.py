@@ -42,6 +42,8 @@ EXPERIMENTS = (
     ("coherent2017", "nu-to-x", None),
     ("xenon1t-x2nu", "x-to-nu", "xenon1t_2018"),
     ("borexino-x2nu", "x-to-nu", "borexino"),
+    ("cresst3-x2nu", None, None),
+    ("darkside50-x2nu", None, None),
     ("superk-x2nu", None, None),
 )
 

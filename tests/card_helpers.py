@@ -92,6 +92,19 @@ def build(card):
         meson_beams.load_meson_source(card)
     elif kind == "pp":
         pp.load_pp_source(str(card.path))
+    elif kind == "hnl_decay":
+        from nudmsim.analyses import hnl
+
+        n_hnl, _ = hnl._card_numbers(card)
+        assert n_hnl > 0
+    elif kind == "model1":
+        from nudmsim.models import model1_constraints as m1
+
+        assert m1.neff_m_chi_min() > 0 and m1.bbn_y_max(100.0, 300.0) > 0
+    elif kind == "dd-lowthreshold":
+        from nudmsim.analyses import low_threshold
+
+        assert low_threshold.LowThresholdDetector(card).exposure > 0
     elif kind == "nu-flux":
         from nudmsim.analyses import superk
 

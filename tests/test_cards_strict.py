@@ -244,7 +244,7 @@ def test_cli_refuses_bad_cards(tmp_path):
         assert (str(p) if name != "near/table.toml" else str(tmp_path / "near" / "sns.toml")) in r.stderr
     (tmp_path / "latin1.toml").write_bytes(b"# d\xe9tecteur\n" + text.encode())
     (tmp_path / "adir.toml").mkdir()
-    for name, expect in (("latin1.toml", "is not UTF-8 text"), ("adir.toml", "is a directory")):
+    for name, expect in (("latin1.toml", "is not UTF-8 text"), ("adir.toml", "is a folder, not a card")):
         r = _cli("predict", "cevns", "-d", str(tmp_path / name), cwd=tmp_path)
         assert r.returncode == 2 and expect in r.stderr and r.stderr.strip().count("\n") == 0, r.stderr
 

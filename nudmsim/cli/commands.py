@@ -47,9 +47,34 @@ def _fmt(v):
     return f"{v:.6g}" if isinstance(v, (float, np.floating)) else str(v)
 
 
+def _list_operators(args) -> int:
+    from ..models import operators
+
+    if args.name:
+        op = operators.get(args.name)
+        print(op.summary())
+        print(f"  LaTeX: {op.latex}")
+        for rule in op.realised_by().values():
+            print(f"  realised by: {rule}")
+        for top, sets in op.uv.items():
+            print(f"  {top}: " + ", ".join("{" + s + "}" for s in sets))
+        if op.uv_source:
+            print(f"  UV completions from {op.uv_source}")
+        return 0
+    ops = operators.select(dm_type=args.dm_type, dim=args.dim)
+    print(f"Seed 001 Table 1 operators ({len(ops)}; 'Ot' = DM-SMEFT O-tilde; nudmsim list operators --dm-type T --dim D):")
+    for op in ops:
+        print("  " + op.summary())
+    return 0
+
+
 def cmd_list(args) -> int:
-    registry.load_all()
     what = args.what
+    if what == "operators":
+        return _list_operators(args)
+    if any(getattr(args, k, None) is not None for k in ("dm_type", "dim", "name")):
+        raise NudmsimError("--dm-type, --dim and --name select operators: use `nudmsim list operators ...`")
+    registry.load_all()
     if what in (None, "processes"):
         print("Processes (nudmsim generate/predict PROCESS --set NAME=VALUE):")
         for e in registry.PROCESSES.values():
@@ -188,8 +213,20 @@ def cmd_fit(args) -> int:
     if args.plot:
         check_figure_path(args.plot, "--plot")
     card = _load_card(args.detector or entry.default_detector)
-    res = entry.fit(card, registry.parse_set_options(args.sets), plot=args.plot)
+    sets = registry.parse_set_options(args.sets)
+    opts = registry.parse_set_options(getattr(args, "options", []))
+    # --set is for model parameters and --option for analysis options, in every command; the fits have no model
+    # parameters and used to read their options from --set, which still works (with a note)
+    both = sorted(set(sets) & set(opts))
+    if both:
+        raise NudmsimError(f"fit {entry.name}: '{both[0]}' given with both --set and --option (use --option)")
+    res = entry.fit(card, {**sets, **opts}, plot=args.plot)
     _finite_or_fail(f"fit {entry.name}", {k: v for k, v in res.items() if not k.startswith("_")})
+    if sets:
+        import sys
+
+        print(f"note: fit options are --option KEY=VALUE (--set is for model parameters): "
+              f"{' '.join(f'--option {k}={v}' for k, v in sets.items())}", file=sys.stderr)
     if args.json:
         print(json.dumps({k: (v[0] if isinstance(v, tuple) else v) for k, v in res.items()
                           if not k.startswith("_")}, default=float, allow_nan=False))

@@ -88,7 +88,7 @@ def _demo(outdir, out, seed, summary):
     # 3. limit points on Dask
     t0 = _step(f"90% CL limit on sigma_NC for m_X = {', '.join(f'{m:g}' for m in DEMO_MASSES)} MeV, r = 3 "
                "(Dask local cluster)")
-    req = LimitRequest(card=card, masses=DEMO_MASSES, ratio=3.0, progress=True)
+    req = LimitRequest(card=card, masses=DEMO_MASSES, ratio=3.0, progress=True, scheduler="local")  # show Dask
     curve = fit_entry.limit(req)
     curve.write_csv(out["limit_coherent2017_r3.csv"])
     summary.append(f"limit ({len(curve.x)} points) [{time.perf_counter() - t0:.1f} s] -> "

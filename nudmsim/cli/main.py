@@ -90,8 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", help="list processes (with parameters), detectors, analyses and checks")
-    p.add_argument("what", nargs="?", choices=("processes", "detectors", "analyses", "checks"),
-                   help="list only this (default: everything)")
+    p.add_argument("what", nargs="?", choices=("processes", "detectors", "analyses", "checks", "operators"),
+                   help="list only this (default: everything but operators)")
+    p.add_argument("--dm-type", dest="dm_type", default=None,
+                   help="operators: only this DM type (majorana, dirac, real_scalar, pseudoscalar, complex_scalar, vector)")
+    p.add_argument("--dim", type=int, default=None, help="operators: only this operator dimension (4-9)")
+    p.add_argument("--name", default=None, help="operators: one operator with its UV completions (e.g. Ot8M1, O~8,M1)")
 
     p = sub.add_parser("generate", help="generate weighted events and write a ROOT (or HepMC3) file")
     p.add_argument("process", help="process name (see `nudmsim list processes`)")
@@ -125,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="fit an analysis to its published data with iminuit")
     p.add_argument("analysis", help="analysis name (see `nudmsim list analyses`)")
     _add_model_args(p, owner="analysis")
+    p.add_argument("--option", dest="options", action="append", default=[], metavar="KEY=VALUE",
+                   help="analysis option, as for `nudmsim limit` (e.g. --option steady_state=factorised)")
     p.add_argument("--plot", metavar="PNG", help="write the fit result plot to this PNG")
     p.add_argument("--json", action="store_true", help="print the fit result as JSON")
 

@@ -82,10 +82,12 @@ FIGURES: dict[str, FigureEntry] = {}
 
 #: modules that register figures (imported on first lookup)
 FIGURE_MODULES: list[str] = [
+    "nudmsim.figures.seed000",
+    "nudmsim.figures.seed001",
+    "nudmsim.figures.seed002",
+    "nudmsim.figures.seed003",
     "nudmsim.figures.seed004",
     "nudmsim.figures.seed004_fig4",
-    "nudmsim.figures.seed002",
-    "nudmsim.figures.seed000",
 ]
 
 

@@ -65,10 +65,11 @@ def fig2_specs(opts: FigureOptions):
         ("xenon1t", "XENON1T (X N -> nu N)", "xenon1t-x2nu", None, compute.masses(20.0, 200.0, opts), {}),
         ("borexino", "Borexino (X p, X C -> nu)", "borexino-x2nu", None, compute.masses(20.0, 1000.0, opts), {}),
     ]
-    for name in _optional(("cresst3-x2nu", "darkside50-x2nu")):
+    ranges = {"cresst3-x2nu": (0.8, 80.0), "darkside50-x2nu": (3.0, 40.0)}   # where their lines can be seen
+    for name in _optional(tuple(ranges)):
         key = "cresst" if name.startswith("cresst") else "darkside"
-        label = "CRESST-III" if key == "cresst" else "DarkSide-50"
-        specs.append((key, label, name, None, compute.masses(1.0, 1000.0, opts), {}))
+        label = "CRESST-III det. A (public release)" if key == "cresst" else "DarkSide-50 S2 (DDCalc bins)"
+        specs.append((key, label, name, None, compute.masses(*ranges[name], opts), {}))
     specs.append(("kinetic", r"kinetic decoupling (Ly-$\alpha$, $y_q$ = 1.58e-4)", "kinetic-decoupling", None,
                   compute.masses(0.01, 1000.0, opts), {}))
     return specs
@@ -150,6 +151,9 @@ def build_fig2(opts: FigureOptions) -> FigureResult:
     if not _optional(("cresst3-x2nu", "darkside50-x2nu")):
         notes.append("CRESST and DarkSide (seed Fig. 2) are not drawn: no CRESST-III / DarkSide-50 analysis is "
                      "registered and no sigma_NC curve of theirs is published as numbers")
+    else:
+        notes.append("CRESST-III and DarkSide-50 are nudmsim estimates from their public releases (maximum gap on "
+                     "the released events; DDCalc's DarkSide bins), not the collaborations' likelihoods")
     fig, axes = style.new_figure(ncols=2, sharey=True, width=11.5, height=5.6)
     for ax, r in zip(axes, ratios):
         panel = f"m_phi = {r:g} m_X"
@@ -264,6 +268,8 @@ def build_fig5(opts: FigureOptions) -> FigureResult:
     runs = [("xenon1t", "XENON1T", "xenon1t-x2nu", compute.masses(20.0, 200.0, opts), {}),
             ("borexino", "Borexino", "borexino-x2nu", compute.masses(20.0, 1000.0, opts), {}),
             ("coherent", "COHERENT CsI 2017", "coherent2017", compute.masses(0.1, 50.0, opts), {}),
+            ("cresst", "CRESST-III", "cresst3-x2nu", compute.masses(0.8, 80.0, opts), {}),
+            ("darkside", "DarkSide-50", "darkside50-x2nu", compute.masses(3.0, 40.0, opts), {}),
             ("kinetic", r"kinetic decoupling (Ly-$\alpha$)", "kinetic-decoupling",
              compute.masses(0.01, 1000.0, opts), {"y_q": Y_Q_RELIC}),
             ("relic", "thermal relic", "thermal-relic", compute.masses(*X_RANGE_MEV, opts), {"y_q": Y_Q_RELIC})]
