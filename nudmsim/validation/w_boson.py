@@ -106,7 +106,8 @@ def wpt_chi2(channel="W->mu nu", n=2_000_000, seed=13, sample=None):
 
     s = sample if sample is not None else _sample(n, seed)[0]
     fid = fiducial_2010(s)
-    w = wd.decay_weight(s.truth["cos_q"][fid], 0.0, s.truth["charge"][fid])
+    t = s.truth
+    w = wd.decay_weight_eo(t["e_dens"][fid], t["o_dens"][fid], t["cos_q"][fid], 0.0, t["charge"][fid])
     lo, hi, v, e = atlas_wpt_table(channel)
     edges = np.concatenate([lo, hi[-1:]])
     h, _ = np.histogram(s.truth["pt"][fid] / GeV, edges, weights=w)
@@ -116,13 +117,15 @@ def wpt_chi2(channel="W->mu nu", n=2_000_000, seed=13, sample=None):
     return chi2, len(v) - 1
 
 
-def sigma_total_w_nb(source="pp_7tev"):
-    """LO sigma(pp -> W+-) [nb] from the luminosity table: sigma(l nu)/K / B(W -> l nu) at tree level."""
+def sigma_total_w_nb(table="pp_w_lumi_7tev.csv", sqrts_tev=7.0):
+    """LO sigma(pp -> W+-) [nb] from the NNPDF2.3 LO luminosity table (the LO reference kept for this check; the
+    generator uses the NLO table): sigma(l nu) / B(W -> l nu) at tree level, no K-factor."""
+    from ..paths import flux_file
     from ..processes import w_decay as wd
-    from ..sources.pp import load_pp_source
+    from ..sources.pp import lo_sigma_from_table
 
-    src = load_pp_source(source)
-    return src.sigma_lnu(0) / src.k_factor / (wd.width_lnu(0.0) / c.GAMMA_W) / NB
+    sig = lo_sigma_from_table(flux_file(table), sqrts_tev * c.TeV)
+    return sig / (wd.width_lnu(0.0) / c.GAMMA_W) / NB
 
 
 def selected_charge_ratio(flavour="mu", n=2_000_000, seed=14, sample=None):
