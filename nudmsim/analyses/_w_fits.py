@@ -136,8 +136,9 @@ def pseudo_data_counts(source, resp, flavour, edges, n, rng, mw_true, observable
     """Histogram of an unweighted pseudo-data set of n generated W events with M_W = mw_true: events are
     generated at the PDG M_W and accepted with probability R(M)/max R (R = Breit-Wigner ratio) and
     w_decay/max w_decay (lepton density over the proposal density of the decay), in chunks (flat memory).  The
-    decay-weight maximum is taken per chunk (every chunk is an independent sample of the same distribution, so
-    a per-chunk acceptance scale leaves the accepted shape unbiased)."""
+    decay-weight maximum is taken over the selected events of each chunk (only they enter the histogram; every
+    chunk is an independent sample of the same distribution, so a per-chunk acceptance scale leaves the accepted
+    shape unbiased)."""
     m_grid = np.linspace(source.mass_lo, source.mass_hi, 20001)
     rmax = float(pp.breit_wigner_ratio(m_grid, mw_true).max()) * (1 + 1e-9)
     h = np.zeros(len(edges) - 1)
@@ -146,8 +147,9 @@ def pseudo_data_counts(source, resp, flavour, edges, n, rng, mw_true, observable
         keep = rng.random(k) * rmax < pp.breit_wigner_ratio(s.truth["m"], mw_true)
         s = s.subset(keep)
         rec = ws.reconstruct(s, resp, flavour, 0.0)
-        wmax = float(rec["w_decay"].max()) * (1 + 1e-9)
-        keep = rec["selected"] & (rng.random(s.n) * wmax < rec["w_decay"])
+        sel = rec["selected"]
+        wmax = float(rec["w_decay"][sel].max()) * (1 + 1e-9) if sel.any() else 1.0   # only selected events count
+        keep = sel & (rng.random(s.n) * wmax < rec["w_decay"])
         h += np.histogram(rec[observable][keep], edges)[0]
     return h
 

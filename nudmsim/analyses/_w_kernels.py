@@ -9,8 +9,10 @@ Per event the generator keeps the two pieces of the massless lepton density at t
 E (parity even) and O (parity odd): the decay weight for any nu_4 mass is then
 w(r) = (3/8) [E (1 - r) + O + 2 r] / (1 + r/2) / q(cos theta), q the proposal density in cos theta.
 
-Lepton response arrays: ``lres`` rows (|eta| upper edge, a, b, c) of an |eta|-binned resolution;
-``lpar`` = (kind: 0 calorimeter / 1 tracker, eta_max, efficiency); ``gaps`` rows (lo, hi) of excluded |eta|.
+Lepton response arrays (:func:`nudmsim.analyses._w_sample.response_arrays`), with every |eta| stored as
+sinh|eta| (= |p_z|/p_T, so the kernels need no asinh): ``lres`` rows (sinh of the bin's upper |eta| edge, a, b, c)
+of an |eta|-binned resolution; ``lpar`` = (kind: 0 calorimeter / 1 tracker, sinh eta_max, efficiency); ``gaps``
+rows (sinh lo, sinh hi) of excluded |eta| ranges.
 """
 from __future__ import annotations
 
@@ -25,11 +27,11 @@ INV83 = 3.0 / 8.0
 
 
 @njit(cache=True, inline="always")
-def _rel_sigma(pt, cosh_eta, abs_eta, kind, lres):
+def _rel_sigma(pt, cosh_eta, she, kind, lres):
     """Relative p_T resolution (pt in MeV) in the |eta| bin of lres: kind 0 -> calorimeter
     sqrt(a^2/E + (b/E)^2 + c^2), E = p_T cosh(eta) [GeV]; kind 1 -> tracker sqrt(a^2 + (b p_T[GeV])^2 + c^2)."""
     k = 0
-    while k < lres.shape[0] - 1 and abs_eta >= lres[k, 0]:
+    while k < lres.shape[0] - 1 and she >= lres[k, 0]:
         k += 1
     a = lres[k, 1]
     b = lres[k, 2]
@@ -42,19 +44,43 @@ def _rel_sigma(pt, cosh_eta, abs_eta, kind, lres):
 
 
 @njit(cache=True, inline="always")
-def _accepted(abs_eta, lpar, gaps):
-    if abs_eta >= lpar[1]:
+def _accepted(she, lpar, gaps):
+    if she >= lpar[1]:
         return False
     for gi in range(gaps.shape[0]):
-        if abs_eta >= gaps[gi, 0] and abs_eta < gaps[gi, 1]:
+        if she >= gaps[gi, 0] and she < gaps[gi, 1]:
             return False
     return True
 
 
+Q_U1, Q_U2, Q_N1, Q_N2 = 0.9, 0.99, 512.0, 256.0      # = nudmsim.sources.pp (three-piece quantile grid)
+
+
+@njit(cache=True, inline="always")
+def _qpos(u, scale):
+    """Fractional node index of quantile u on the three-piece grid (pp.q_position)."""
+    if u < Q_U1:
+        return u * (Q_N1 * scale / Q_U1)
+    if u < Q_U2:
+        return Q_N1 * scale + (u - Q_U1) * (Q_N2 * scale / (Q_U2 - Q_U1))
+    return (Q_N1 + Q_N2) * scale + (u - Q_U2) * (Q_N2 * scale / (1.0 - Q_U2))
+
+
+@njit(cache=True, inline="always")
+def _lookup_q(inv, u):
+    """Inverse p_T CDF on the three-piece quantile grid, linear interpolation."""
+    nn = inv.shape[0] - 1
+    t = _qpos(u, nn / 1024.0)
+    i = min(int(t), nn - 1)
+    f = t - i
+    return inv[i] * (1.0 - f) + inv[i + 1] * f
+
+
 @njit(cache=True, inline="always")
 def _lookup(inv, u):
-    t = u * NINV
-    i = min(int(t), NINV - 1)
+    nn = inv.shape[0] - 1
+    t = u * nn
+    i = min(int(t), nn - 1)
     f = t - i
     return inv[i] * (1.0 - f) + inv[i + 1] * f
 
@@ -86,30 +112,29 @@ def _decay_weight(e, o, cq, s, r, f_unif):
 
 
 @njit(cache=True, inline="always")
-def _angular(ci, pt, yq, cq, pcs, ang, gpar):
-    """(E, O) of the massless lepton density at (cos theta, phi) with A_i bilinear in (y_q, ln p_T)."""
-    nyq = ang.shape[2]
-    nl = ang.shape[3]
+def _angular(ci, upt, yq, cq, cp, sp, ang, gpar):
+    """(E, O) of the massless lepton density at (cos theta, phi) (cp, sp = cos, sin phi), A_i bilinear in
+    (y_q, p_T quantile upt) (see PPSource._angular_arrays)."""
+    nyq = ang.shape[1]
     t = (yq - gpar[0]) / gpar[1]
     t = min(max(t, 0.0), nyq - 1.000001)
     i = int(t)
     fy = t - i
-    u = (math.log(max(pt, 1e-3) / 1000.0) - gpar[3]) / gpar[4]
-    u = min(max(u, 0.0), nl - 1.000001)
-    j = int(u)
-    fl = u - j
+    uu = _qpos(upt, gpar[3])
+    j = min(int(uu), ang.shape[2] - 2)
+    fl = uu - j
     w00 = (1.0 - fy) * (1.0 - fl)
     w10 = fy * (1.0 - fl)
     w01 = (1.0 - fy) * fl
     w11 = fy * fl
-    a0 = w00 * ang[ci, 0, i, j] + w10 * ang[ci, 0, i + 1, j] + w01 * ang[ci, 0, i, j + 1] + w11 * ang[ci, 0, i + 1, j + 1]
-    a1 = w00 * ang[ci, 1, i, j] + w10 * ang[ci, 1, i + 1, j] + w01 * ang[ci, 1, i, j + 1] + w11 * ang[ci, 1, i + 1, j + 1]
-    a2 = w00 * ang[ci, 2, i, j] + w10 * ang[ci, 2, i + 1, j] + w01 * ang[ci, 2, i, j + 1] + w11 * ang[ci, 2, i + 1, j + 1]
-    a3 = w00 * ang[ci, 3, i, j] + w10 * ang[ci, 3, i + 1, j] + w01 * ang[ci, 3, i, j + 1] + w11 * ang[ci, 3, i + 1, j + 1]
-    a4 = w00 * ang[ci, 4, i, j] + w10 * ang[ci, 4, i + 1, j] + w01 * ang[ci, 4, i, j + 1] + w11 * ang[ci, 4, i + 1, j + 1]
+    a = ang[ci]                                   # (n_yq, n_u, 5): the 5 coefficients of a node are contiguous
+    a0 = w00 * a[i, j, 0] + w10 * a[i + 1, j, 0] + w01 * a[i, j + 1, 0] + w11 * a[i + 1, j + 1, 0]
+    a1 = w00 * a[i, j, 1] + w10 * a[i + 1, j, 1] + w01 * a[i, j + 1, 1] + w11 * a[i + 1, j + 1, 1]
+    a2 = w00 * a[i, j, 2] + w10 * a[i + 1, j, 2] + w01 * a[i, j + 1, 2] + w11 * a[i + 1, j + 1, 2]
+    a3 = w00 * a[i, j, 3] + w10 * a[i + 1, j, 3] + w01 * a[i, j + 1, 3] + w11 * a[i + 1, j + 1, 3]
+    a4 = w00 * a[i, j, 4] + w10 * a[i + 1, j, 4] + w01 * a[i, j + 1, 4] + w11 * a[i + 1, j + 1, 4]
     c2 = cq * cq
     sn = math.sqrt(max(1.0 - c2, 0.0))
-    cp = math.cos(pcs)
     c2p = 2.0 * cp * cp - 1.0
     e = 1.0 + c2 + 0.5 * a0 * (1.0 - 3.0 * c2) + a1 * 2.0 * sn * cq * cp + 0.5 * a2 * (1.0 - c2) * c2p
     o = a3 * sn * cp + a4 * cq
@@ -117,9 +142,11 @@ def _angular(ci, pt, yq, cq, pcs, ang, gpar):
 
 
 @njit(cache=True, inline="always")
-def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, f_unif):
+def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide, f_unif, rotate):
     """One boson and its decay direction from the uniforms u[i, 0:11]; returns
-    (m, y, pt, phi, charge, qdir, cos_q, phi_cs, kE, kx, ky, kz, cos phi, sin phi, E, O)."""
+    (m, y, pt, phi, charge, qdir, cos_q, phi_cs, kE, kx, ky, kz, cos phi, sin phi, E, O).
+    ``rotate=False`` leaves the event at W azimuth 0 (the response is rotation invariant: the fused histogram
+    path skips the rotation; phi is still u[i, 7] x 2 pi for the record)."""
     nm = masses.shape[0]
     nb = ys.shape[0] - 1
     dy = ys[1] - ys[0]
@@ -130,12 +157,13 @@ def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt
         ch = mode
     ci = 0 if ch > 0 else 1
     mm = _lookup(inv_m[ci], u[i, 1])
-    mi = _search(masses, 0, nm, mm) - 1
+    mi = int((mm - gpar[4]) / gpar[5])            # evenly spaced table masses
     mi = min(max(mi, 0), nm - 2)
     t = (mm - masses[mi]) / (masses[mi + 1] - masses[mi])
     w_hi = t * norms[ci, mi + 1]
     row = mi + 1 if u[i, 2] * ((1.0 - t) * norms[ci, mi] + w_hi) < w_hi else mi
-    j = _search(flat[ci], row * nb, (row + 1) * nb, row + u[i, 3])
+    gi = int(u[i, 3] * (guide.shape[2] - 1))
+    j = _search(flat[ci], guide[ci, row, gi], min(guide[ci, row, gi + 1] + 1, (row + 1) * nb), row + u[i, 3])
     k = min(max(j - row * nb, 0), nb - 1)
     lo_v = tabs[ci, row, k]
     hi_v = tabs[ci, row, k + 1]
@@ -154,28 +182,34 @@ def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt
     ty = min(abs(yy) / gpar[2], nay - 1.000001)
     jy = int(ty)
     fy = ty - jy
-    ptw = (1.0 - fy) * _lookup(inv_pt[ci, jy], u[i, 6]) + fy * _lookup(inv_pt[ci, jy + 1], u[i, 6])
+    ptw = (1.0 - fy) * _lookup_q(inv_pt[ci, jy], u[i, 6]) + fy * _lookup_q(inv_pt[ci, jy + 1], u[i, 6])
     ph = twopi * u[i, 7]
     # decay direction: proposal = (1 - f) light-nu LO density + f uniform
     s = -1.0 if ch > 0 else 1.0
     if u[i, 8] < f_unif:
         cq = 2.0 * u[i, 9] - 1.0
     else:
-        cq = s * (2.0 * u[i, 9] ** (1.0 / 3.0) - 1.0)
+        cq = s * (2.0 * np.cbrt(u[i, 9]) - 1.0)
     pcs = twopi * u[i, 10]
-    e, o = _angular(ci, ptw, yy * qd, cq, pcs, ang, gpar)
+    cpc = math.cos(pcs)
+    spc = math.copysign(math.sqrt(max(1.0 - cpc * cpc, 0.0)), 0.5 - u[i, 10])
+    e, o = _angular(ci, u[i, 6], yy * qd, cq, cpc, spc, ang, gpar)
     # Collins-Soper frame -> lab (see w_decay.lepton_direction_lab)
     sq = math.sqrt(max(1.0 - cq * cq, 0.0))
     nz = qd * cq
-    nx = sq * math.cos(pcs)
-    nyy = sq * math.sin(pcs)
+    nx = sq * cpc
+    nyy = sq * spc
     mt = math.sqrt(mm * mm + ptw * ptw)
     g = mt / mm
     gb = ptw / mm
     e1 = g + gb * nx
     x1 = gb + g * nx
-    cph = math.cos(ph)
-    sph = math.sin(ph)
+    if rotate:
+        cph = math.cos(ph)
+        sph = math.sin(ph)
+    else:
+        cph = 1.0
+        sph = 0.0
     ey = math.exp(yy)
     chy = 0.5 * (ey + 1.0 / ey)
     shy = 0.5 * (ey - 1.0 / ey)
@@ -184,12 +218,13 @@ def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt
 
 
 @njit(cache=True)
-def sample_w(u, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, f_unif,
+def sample_w(u, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide, f_unif,
              m, y, pt, phi, q, qdir, cos_q, phi_cs, kE, kx, ky, kz, e_dens, o_dens):
     """Fill the boson kinematics, the decay direction and the density pieces (E, O) of n events from
     u[:, 0:11] (uniforms).  Tables of charge index c (0: W+, 1: W-), see PPSource.kernel_tables."""
     for i in range(u.shape[0]):
-        r = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, f_unif)
+        r = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide, f_unif,
+                        True)
         m[i], y[i], pt[i], phi[i], q[i], qdir[i], cos_q[i], phi_cs[i] = r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]
         kE[i], kx[i], ky[i], kz[i], e_dens[i], o_dens[i] = r[8], r[9], r[10], r[11], r[14], r[15]
 
@@ -212,8 +247,7 @@ def _event_s(mm, wpx, wpy, ptw, q, cq, e, o, kE, kx, ky, kz, zl, zx, zy, m4, xsc
     wdec = _decay_weight(e, o, cq, s, r, f_unif)
     phs = (1.0 - r) ** 2 * (1.0 + 0.5 * r) if r < 1.0 else 0.0
     she = abs(kz) / kt
-    ae = math.asinh(she)
-    sr = _rel_sigma(pt, kE / kt, ae, lpar[0], lres)
+    sr = _rel_sigma(pt, kE / kt, she, lpar[0], lres)
     ptr = max(pt * (1.0 + sr * zl), 0.0)
     sg = math.sqrt(rec[0] * rec[0] + (rec[1] * ptw) ** 2)
     ux = -wpx + sg * zx
@@ -225,7 +259,7 @@ def _event_s(mm, wpx, wpy, ptw, q, cq, e, o, kE, kx, ky, kz, zl, zx, zy, m4, xsc
     met = math.hypot(mx, my)
     mt = math.sqrt(max(2.0 * (ptr * met - (lpx * mx + lpy * my)), 0.0))
     ut = math.hypot(ux, uy)
-    ok = _accepted(ae, lpar, gaps) and ptr > sel[0] and met > sel[1] and mt > sel[2] and ut < sel[3] and r < 1.0
+    ok = _accepted(she, lpar, gaps) and ptr > sel[0] and met > sel[1] and mt > sel[2] and ut < sel[3] and r < 1.0
     return pt, ptr, met, mt, ut, ok, wdec, phs
 
 
@@ -243,12 +277,12 @@ def reconstruct(m, ptw, phi, q, cos_q, e_dens, o_dens, kE, kx, ky, kz, zl, zx, z
 @njit(cache=True)
 def prepare(m, ptw, phi, kE, kx, ky, kz, zl, zx, zy, lres, lpar, gaps, rec, sel, pt_keep,
             o_kt, o_cosh, o_aeta, o_cphi, o_sphi, o_ux, o_uy, o_keep):
-    """m_4-independent per-event quantities for the template kernel, and the preselection: lepton in the
-    |eta| acceptance, recoil u_T below the cut, and light-nu reconstructed p_T above ``pt_keep`` (the lepton
-    p_T only decreases with m_4 at fixed detector fluctuation)."""
+    """m_4-independent per-event quantities for the template kernel (o_aeta holds sinh|eta|), and the
+    preselection: lepton in the |eta| acceptance, recoil u_T below the cut, and light-nu reconstructed p_T above
+    ``pt_keep`` (the lepton p_T only decreases with m_4 at fixed detector fluctuation)."""
     for i in range(m.shape[0]):
         kt = math.hypot(kx[i], ky[i])
-        ae = math.asinh(abs(kz[i]) / kt)
+        ae = abs(kz[i]) / kt
         o_kt[i] = kt
         o_cosh[i] = kE[i] / kt
         o_aeta[i] = ae
@@ -300,13 +334,14 @@ def histogram_compact(m, kt, cosh_eta, aeta, cphi, sphi, ux, uy, q, cos_q, e_den
 
 
 @njit(cache=True)
-def generate_histogram(u, z, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, f_unif,
+def generate_histogram(u, z, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide, f_unif,
                        m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, h, h2):
     """Fused generator + response + selection + histogram (no per-event arrays): uniforms u[i, 0:11], normals
     z[0:3, i]; obs = 1 (reco lepton p_T), 2 (E_T^miss), 3 (m_T)."""
     nb = h.shape[0]
     for i in range(u.shape[0]):
-        r = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, f_unif)
+        r = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide, f_unif,
+                        False)
         mm, ptw, ch, cq = r[0], r[2], r[4], r[6]
         pt, ptr, met, mt, ut, ok, wdec, phs = _event_s(mm, ptw * r[12], ptw * r[13], ptw, ch, cq, r[14], r[15],
                                                        r[8], r[9], r[10], r[11], z[0, i], z[1, i], z[2, i], m4,
@@ -324,7 +359,7 @@ def generate_histogram(u, z, mode, p_plus, inv_m, masses, ys, norms, flat, tabs,
 
 @njit(cache=True, parallel=True)
 def generate_histogram_parallel(u, z, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar,
-                                f_unif, m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, h, h2):
+                                guide, f_unif, m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, h, h2):
     """:func:`generate_histogram` on the numba threads: fixed blocks with their own histograms, summed in
     block order (deterministic)."""
     n = u.shape[0]
@@ -336,7 +371,7 @@ def generate_histogram_parallel(u, z, mode, p_plus, inv_m, masses, ys, norms, fl
         a = blk * n // nblk
         e = (blk + 1) * n // nblk
         generate_histogram(u[a:e], z[:, a:e], mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang,
-                           gpar, f_unif, m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, hb[blk], hb2[blk])
+                           gpar, guide, f_unif, m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, hb[blk], hb2[blk])
     for blk in range(nblk):
         for j in range(nb):
             h[j] += hb[blk, j]

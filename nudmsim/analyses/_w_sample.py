@@ -75,7 +75,7 @@ def kernel_source_args(source):
     """The source's sampling tables in the order of the numba kernels."""
     t = source.kernel_tables()
     return (t["p_plus"], t["inv_m"], source.masses, source.ys, t["norms"], t["flat"], t["tabs"], t["inv_pt"],
-            t["ang"], t["gpar"])
+            t["ang"], t["gpar"], t["guide"])
 
 
 def generate_sample(source, n: int, rng: np.random.Generator, charge: int = 0) -> WSample:
@@ -102,8 +102,11 @@ def generate_sample(source, n: int, rng: np.random.Generator, charge: int = 0) -
 
 
 def response_arrays(resp: col.ColliderResponse, flavour: str):
-    """(lres, lpar, gaps, rec, sel) arrays of the numba kernels for one lepton flavour."""
+    """(lres, lpar, gaps, rec, sel) arrays of the numba kernels for one lepton flavour (|eta| values as sinh|eta|)."""
     lres, lpar, gaps = resp.lepton(flavour).kernel_arrays()
+    lres[:, 0] = np.sinh(lres[:, 0])
+    lpar[1] = np.sinh(lpar[1])
+    gaps = np.sinh(gaps)
     rec = np.array([resp.recoil_s0, resp.recoil_k])
     sel = np.array([resp.selection.pt_min, resp.selection.met_min, resp.selection.mt_min, resp.selection.ut_max])
     return lres, lpar, gaps, rec, sel

@@ -219,10 +219,24 @@ class PPSource:
             self._cache[key] = (np.arange(tab.shape[0])[:, None] + cum).ravel()
         return self._cache[key]
 
+    def _row_guides(self, ch, n_guide=32):
+        """guide[r, g] = first index j of row r in the flat row CDFs with flat[j] >= r + g/G (G = 32): the kernel
+        searches only between guide[r, g] and guide[r, g + 1] (a guide table; Devroye, ch. III.2)."""
+        flat = self._row_cdfs(ch)
+        nb = len(self.ys) - 1
+        nm = len(self.masses)
+        g = np.empty((nm, n_guide + 1), np.int64)
+        for r in range(nm):
+            seg = flat[r * nb:(r + 1) * nb]
+            g[r] = r * nb + np.minimum(np.searchsorted(seg, r + np.arange(n_guide + 1) / n_guide), nb - 1)
+        return g
+
     def kernel_tables(self):
         """Arrays for the numba sampler (charge index 0: W+ (or Z), 1: W-): dict with inverse mass CDFs, row norms,
-        row CDFs, luminosity tables, inverse p_T CDFs per |y| row (2, n_ay, 2^12 + 1), angular coefficients
-        (2, 5, n_yq, n_lpt), grid parameters (yq0, dyq, ay_step, lpt0, dlpt) and the W+ fraction."""
+        row CDFs, luminosity tables, inverse p_T CDFs per |y| row (2, n_ay, 2^10 + 1), angular coefficients against
+        (y_q, p_T quantile) (2, n_yq, n_u, 5), grid parameters (yq0, dyq, ay_step, scale of the quantile grid of the angular table,
+        M0, dM), the row guide tables and the
+        W+ fraction."""
         if "kernel" not in self._cache:
             chs = (1, -1) if self.boson == "W" else (1, 1)
             inv_m = np.stack([self._fine_mass_grid(ch)[3] for ch in chs])
@@ -231,17 +245,37 @@ class PPSource:
             tabs = np.stack([self.lumi[ch] for ch in chs])
             p_plus = 1.0 if self.boson == "Z" else self.sigma_lnu(1) / self.sigma_lnu(0)
             inv_pt = np.stack([self._pt_cdfs(ci)[2] for ci in (0, 1)])
-            ang = self._angular_arrays()
+            ang, gpar = self._angular_arrays()
+            dm = np.diff(self.masses)
+            if not np.allclose(dm, dm[0], rtol=1e-9):
+                raise ValueError(f"{self.name}: the luminosity-table masses must be evenly spaced")
+            gpar = np.concatenate([gpar, [self.masses[0], dm[0]]])
+            guide = np.stack([self._row_guides(ch) for ch in chs])
             self._cache["kernel"] = dict(inv_m=inv_m, norms=norms, flat=flat, tabs=tabs, inv_pt=inv_pt,
-                                         ang=ang[0], gpar=ang[1], p_plus=p_plus)
+                                         ang=ang, gpar=gpar, p_plus=p_plus, guide=guide)
         return self._cache["kernel"]
 
     def _angular_arrays(self):
+        """A_0..A_4 tabulated against (y_q, u) with u the p_T quantile at |y| = |y_q| (the uniform the sampler
+        draws p_T with), so the kernel interpolates without a logarithm: array (2, 5, n_yq, N_U), grid
+        parameters (yq0, dyq, ay_step, N_U - 1)."""
         if self.angular is None:                       # LO: A4 = -+2, nothing else; one |y| row for p_T
-            a = np.zeros((2, 5, 2, 2))
-            a[0, 4], a[1, 4] = -2.0, 2.0
-            return a, np.array([0.0, 1.0, 100.0, 0.0, 1.0])
-        return self.angular.a, self.angular.par
+            a = np.zeros((2, 2, 2, 5))
+            a[0, ..., 4], a[1, ..., 4] = -2.0, 2.0
+            return a, np.array([-50.0, 100.0, 100.0, 1.0 / 1024.0])
+        uu = q_nodes(1.0 / 8.0)
+        n_u = len(uu)
+        ang = self.angular
+        out = np.empty((2, len(ang.yq), n_u, 5))
+        for ci in (0, 1):
+            inv = self._pt_cdfs(ci)[2]
+            for i, yq in enumerate(ang.yq):
+                t = min(abs(yq) / ang.par[2], len(ang.ay) - 1 - 1e-9)
+                j, f = int(t), t - int(t)
+                pt = ((1 - f) * _lookup_rows(inv, np.full(n_u, j), uu)
+                      + f * _lookup_rows(inv, np.full(n_u, j + 1), uu))
+                out[ci, i, :, :] = ang.coefficients(ci, pt, np.full(n_u, yq)).T
+        return out, np.array([ang.par[0], ang.par[1], ang.par[2], (n_u - 1.0) / 1024.0])
 
     def _pt_grid(self):
         return np.concatenate([np.linspace(0, 20 * GeV, 4001)[:-1], np.linspace(20 * GeV, self.pt_max, 4001)])
@@ -263,7 +297,7 @@ class PPSource:
                 cdf = np.concatenate([[0.0], np.cumsum(0.5 * (d[1:] + d[:-1]) * np.diff(p))])
                 cdf /= cdf[-1]
                 cdfs.append(cdf)
-                invs.append(_inverse_table(cdf, p))
+                invs.append(np.interp(q_nodes(), cdf, p))
             self._cache[key] = (p, np.array(cdfs), np.array(invs))
         return self._cache[key]
 
@@ -271,7 +305,7 @@ class PPSource:
         """p_T [MeV] given the rapidity (None: the |y| = 0 row); the quantile is interpolated between |y| rows."""
         u = rng.random(n)
         if self.angular is None or y is None:
-            return _lookup(self._pt_cdfs(0)[2][0], u)
+            return _lookup_rows(self._pt_cdfs(0)[2], np.zeros(n, np.int64), u)
         q = np.broadcast_to(np.asarray(charge), (n,))
         step = self.angular.par[2]
         t = np.clip(np.abs(np.asarray(y)) / step, 0.0, len(self.angular.ay) - 1 - 1e-9)
@@ -296,6 +330,28 @@ class PPSource:
 
 
 _NINV = 1 << 12
+#: nodes - 1 of the inverse p_T CDF of each |y| row (1024: 1e-3 of the probability per segment; small enough that
+#: the 2 x 19 rows stay in cache)
+_NINV_PT = 1 << 10
+#: the inverse p_T CDFs are tabulated on a three-piece uniform grid in the quantile u: 512 intervals on [0, 0.9],
+#: 256 on [0.9, 0.99] and 256 on [0.99, 1] (1.8e-3, 3.5e-4 and 3.9e-5 of the probability per interval: the
+#: steep tail up to 300 GeV is resolved as finely as the bulk); the angular table uses the same grid / 8.
+Q_U1, Q_U2, Q_N1, Q_N2 = 0.9, 0.99, 512.0, 256.0
+
+
+def q_nodes(scale=1.0):
+    """Quantile values of the nodes of the three-piece grid (1024 x scale intervals)."""
+    n1, n2 = int(Q_N1 * scale), int(Q_N2 * scale)
+    return np.concatenate([np.linspace(0, Q_U1, n1 + 1)[:-1], np.linspace(Q_U1, Q_U2, n2 + 1)[:-1],
+                           np.linspace(Q_U2, 1.0, n2 + 1)])
+
+
+def q_position(u, scale=1.0):
+    """Fractional node index of quantile u on the grid of :func:`q_nodes` (numpy; the kernels use the same)."""
+    u = np.asarray(u, float)
+    n1, n2 = Q_N1 * scale, Q_N2 * scale
+    return np.where(u < Q_U1, u * (n1 / Q_U1),
+                    np.where(u < Q_U2, n1 + (u - Q_U1) * (n2 / (Q_U2 - Q_U1)), n1 + n2 + (u - Q_U2) * (n2 / (1 - Q_U2))))
 
 
 def _inverse_table(cdf, x):
@@ -313,9 +369,11 @@ def _lookup(inv, u):
 
 
 def _lookup_rows(inv, rows, u):
-    """:func:`_lookup` on row ``rows`` (array) of a stack of inverse CDFs."""
-    t = u * _NINV
-    i = np.minimum(t.astype(np.int64), _NINV - 1)
+    """Inverse-CDF lookup on row ``rows`` (array) of a stack of inverse p_T CDFs on the three-piece quantile grid
+    (:func:`q_nodes`), with linear interpolation."""
+    nn = inv.shape[-1] - 1
+    t = q_position(u, nn / 1024.0)
+    i = np.minimum(t.astype(np.int64), nn - 1)
     f = t - i
     return inv[rows, i] * (1.0 - f) + inv[rows, i + 1] * f
 

@@ -64,28 +64,37 @@ def fiducial_2011(s, sel_pt=25.0, eta_max=2.5, nu_pt=25.0, mt_min=40.0):
     return ok, ae, lpt
 
 
-def eta_prediction(n=2_000_000, seed=15, source=None, sample=None):
-    """Model d sigma/d eta [pb] per ATLAS bin for W+ and W- (and MC errors) and the fiducial cross sections."""
+def eta_prediction(n=10_000_000, seed=15, source=None, sample=None, chunk=2_000_000):
+    """Model d sigma/d eta [pb] per ATLAS bin for W+ and W- (and MC errors) and the fiducial cross sections, from
+    n generated events (in chunks: flat memory) or a given ``sample``."""
     from ..analyses import _w_sample as ws
     from ..generate import make_rng
     from ..processes import w_decay as wd
     from ..sources.pp import load_pp_source
 
     src = load_pp_source("pp_7tev") if source is None else source
-    s = sample if sample is not None else ws.generate_sample(src, int(n), make_rng(seed), 0)
     t = atlas_eta_table()
     edges = t["edges"]
-    ok, ae, _ = fiducial_2011(s)
-    tr = s.truth
-    w = wd.decay_weight_eo(tr["e_dens"], tr["o_dens"], tr["cos_q"], 0.0, tr["charge"]) * s.sigma / s.n / PB
+    acc = {k: np.zeros((3, len(edges) - 1)) for k in ("plus", "minus")}
+    rng = make_rng(seed)
+    todo = [sample] if sample is not None else [int(min(chunk, n - a)) for a in range(0, int(n), int(chunk))]
+    n_tot = 0
+    for item in todo:
+        s = item if sample is not None else ws.generate_sample(src, item, rng, 0)
+        n_tot += s.n
+        ok, ae, _ = fiducial_2011(s)
+        tr = s.truth
+        w = wd.decay_weight_eo(tr["e_dens"], tr["o_dens"], tr["cos_q"], 0.0, tr["charge"]) * s.sigma / PB
+        for key, ch in (("plus", 1), ("minus", -1)):
+            m = ok & (tr["charge"] == ch)
+            acc[key][0] += np.histogram(ae[m], edges, weights=w[m])[0]
+            acc[key][1] += np.histogram(ae[m], edges, weights=w[m] ** 2)[0]
     out = {"edges": edges}
     width = np.diff(edges)
-    for key, ch in (("plus", 1), ("minus", -1)):
-        m = ok & (tr["charge"] == ch)
-        h = np.histogram(ae[m], edges, weights=w[m])[0]
-        h2 = np.histogram(ae[m], edges, weights=w[m] ** 2)[0]
+    for key in ("plus", "minus"):
+        h, h2 = acc[key][0] / n_tot, acc[key][1] / n_tot**2
         out[key] = (h / width / 2.0, np.sqrt(h2) / width / 2.0)
-        out["sigma_" + key] = float(np.sum(w[m]))
+        out["sigma_" + key] = float(np.sum(h))
     return out
 
 
