@@ -146,7 +146,8 @@ def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt
     """One boson and its decay direction from the uniforms u[i, 0:11]; returns
     (m, y, pt, phi, charge, qdir, cos_q, phi_cs, kE, kx, ky, kz, cos phi, sin phi, E, O).
     ``rotate=False`` leaves the event at W azimuth 0 (the response is rotation invariant: the fused histogram
-    path skips the rotation; phi is still u[i, 7] x 2 pi for the record)."""
+    path skips the rotation; phi is still u[i, 7] x 2 pi for the record) and skips the angular coefficients
+    (E = O = 0: the fused path evaluates them with :func:`_angular_of` only for the events it keeps)."""
     nm = masses.shape[0]
     nb = ys.shape[0] - 1
     dy = ys[1] - ys[0]
@@ -193,7 +194,10 @@ def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt
     pcs = twopi * u[i, 10]
     cpc = math.cos(pcs)
     spc = math.copysign(math.sqrt(max(1.0 - cpc * cpc, 0.0)), 0.5 - u[i, 10])
-    e, o = _angular(ci, u[i, 6], yy * qd, cq, cpc, spc, ang, gpar)
+    if rotate:
+        e, o = _angular(ci, u[i, 6], yy * qd, cq, cpc, spc, ang, gpar)
+    else:
+        e, o = 0.0, 0.0
     # Collins-Soper frame -> lab (see w_decay.lepton_direction_lab)
     sq = math.sqrt(max(1.0 - cq * cq, 0.0))
     nz = qd * cq
@@ -215,6 +219,14 @@ def _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt
     shy = 0.5 * (ey - 1.0 / ey)
     return (mm, yy, ptw, ph, ch, qd, cq, pcs, e1 * chy + nz * shy, x1 * cph - nyy * sph,
             x1 * sph + nyy * cph, e1 * shy + nz * chy, cph, sph, e, o)
+
+
+@njit(cache=True, inline="always")
+def _angular_of(u, i, ch, yy, qd, cq, ang, gpar):
+    """(E, O) of event i from its uniforms and sampled values (the same as inside :func:`_sample_one`)."""
+    cpc = math.cos(2.0 * math.pi * u[i, 10])
+    spc = math.copysign(math.sqrt(max(1.0 - cpc * cpc, 0.0)), 0.5 - u[i, 10])
+    return _angular(0 if ch > 0 else 1, u[i, 6], yy * qd, cq, cpc, spc, ang, gpar)
 
 
 @njit(cache=True)
@@ -334,25 +346,75 @@ def histogram_compact(m, kt, cosh_eta, aeta, cphi, sphi, ux, uy, q, cos_q, e_den
 
 
 @njit(cache=True)
+def events_fused(u, z, u_choice, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide,
+                 f_unif, m4, u2, lres, lpar, gaps, rec, sel, o_heavy, o_pt, o_ptr, o_met, o_mt, o_ut, o_sel, o_wdec,
+                 o_total):
+    """``w-lepton`` events in one pass: sample the boson and decay, choose light nu or nu_4 with u_choice against
+    the branching (1 - U2) : U2 (1 - r)^2 (1 + r/2), and reconstruct (:func:`_event_s`).  Same random numbers and
+    physics as sample_w + reconstruct (the same events, up to rounding)."""
+    for i in range(u.shape[0]):
+        r = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide, f_unif,
+                        True)
+        mm, ptw, ch = r[0], r[2], r[4]
+        e, o = r[14], r[15]
+        rr = min((m4 / mm) ** 2, 1.0)
+        heavy_rate = u2 * ((1.0 - rr) ** 2 * (1.0 + 0.5 * rr) if rr < 1.0 else 0.0)
+        total = (1.0 - u2) + heavy_rate
+        heavy = u_choice[i] * max(total, 1e-300) < heavy_rate
+        a = _event_s(mm, ptw * r[12], ptw * r[13], ptw, ch, r[6], e, o, r[8], r[9], r[10], r[11], z[0, i], z[1, i],
+                     z[2, i], m4 if heavy else 0.0, 1.0, lres, lpar, gaps, rec, sel, f_unif)
+        o_heavy[i] = heavy
+        o_pt[i], o_ptr[i], o_met[i], o_mt[i], o_ut[i], o_sel[i], o_wdec[i] = a[0], a[1], a[2], a[3], a[4], a[5], a[6]
+        o_total[i] = total
+
+
+@njit(cache=True)
 def generate_histogram(u, z, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide, f_unif,
                        m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, h, h2):
     """Fused generator + response + selection + histogram (no per-event arrays): uniforms u[i, 0:11], normals
-    z[0:3, i]; obs = 1 (reco lepton p_T), 2 (E_T^miss), 3 (m_T)."""
+    z[0:3, i]; obs = 1 (reco lepton p_T), 2 (E_T^miss), 3 (m_T).  Same physics as :func:`_event_s`, ordered so
+    that an event leaves as soon as it fails a cut (the angular coefficients are evaluated for kept events only)."""
     nb = h.shape[0]
+    hi = lo + nb * width
     for i in range(u.shape[0]):
         r = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide, f_unif,
                         False)
-        mm, ptw, ch, cq = r[0], r[2], r[4], r[6]
-        pt, ptr, met, mt, ut, ok, wdec, phs = _event_s(mm, ptw * r[12], ptw * r[13], ptw, ch, cq, r[14], r[15],
-                                                       r[8], r[9], r[10], r[11], z[0, i], z[1, i], z[2, i], m4,
-                                                       1.0, lres, lpar, gaps, rec, sel, f_unif)
-        if not ok:
+        mm, ptw, ch = r[0], r[2], r[4]
+        kE, kx, ky, kz = r[8], r[9], r[10], r[11]
+        if mm <= m4:
             continue
-        x = ptr if obs == 1 else (met if obs == 2 else mt)
+        kt = math.sqrt(kx * kx + ky * ky)
+        she = abs(kz) / kt
+        if not _accepted(she, lpar, gaps):
+            continue
+        rr = (m4 / mm) ** 2
+        pt = (mm * mm - m4 * m4) / (2.0 * mm) * kt
+        ptr = max(pt * (1.0 + _rel_sigma(pt, kE / kt, she, lpar[0], lres) * z[0, i]), 0.0)
+        if ptr <= sel[0] or (obs == 1 and (ptr < lo or ptr >= hi)):
+            continue
+        sg = math.sqrt(rec[0] * rec[0] + (rec[1] * ptw) ** 2)
+        ux = -ptw + sg * z[1, i]
+        uy = sg * z[2, i]
+        if ux * ux + uy * uy >= sel[3] * sel[3]:
+            continue
+        lpx = ptr * kx / kt
+        lpy = ptr * ky / kt
+        mx = -(lpx + ux)
+        my = -(lpy + uy)
+        met = math.sqrt(mx * mx + my * my)
+        if met <= sel[1]:
+            continue
+        mt2 = 2.0 * (ptr * met - (lpx * mx + lpy * my))
+        if mt2 <= sel[2] * sel[2]:
+            continue
+        x = ptr if obs == 1 else (met if obs == 2 else math.sqrt(max(mt2, 0.0)))
         b = int(math.floor((x - lo) / width))
         if b < 0 or b >= nb:
             continue
-        w = wdec * (phs if with_ps else 1.0)
+        e, o = _angular_of(u, i, ch, r[1], r[5], r[6], ang, gpar)
+        w = _decay_weight(e, o, r[6], -1.0 if ch > 0 else 1.0, rr, f_unif)
+        if with_ps:
+            w *= (1.0 - rr) ** 2 * (1.0 + 0.5 * rr)
         h[b] += w
         h2[b] += w * w
 

@@ -78,27 +78,89 @@ def kernel_source_args(source):
             t["ang"], t["gpar"], t["guide"])
 
 
-def generate_sample(source, n: int, rng: np.random.Generator, charge: int = 0) -> WSample:
-    """Draw n W bosons from ``source`` (a :class:`~nudmsim.sources.pp.PPSource`) and their decay directions
-    (numba kernel over pre-drawn PCG64 uniforms; same physics as ``source.sample`` + ``w_decay``)."""
+def draw_chunks(n: int, rng: np.random.Generator, extra: int = 0, chunk: int = CHUNK, reuse: bool = False):
+    """The random numbers of n events, chunk by chunk, in a fixed order: per chunk the (k, 11) uniforms of the
+    generator, the (3, k) standard normals of the detector, then ``extra`` rows of k uniforms (e.g. the light/heavy
+    choice of ``w-lepton``).  Every path that consumes them (arrays, fused kernels) therefore sees the same events
+    for the same seed.  ``reuse=True`` fills the same buffers every chunk (the caller must not keep them)."""
     from . import _w_kernels as kern
 
+    buf = None
+    for a in range(0, n, chunk):
+        k = min(n, a + chunk) - a
+        if not reuse:
+            u = rng.random((k, kern.N_UNIFORMS))
+            z = rng.standard_normal((3, k))
+            yield (u, z) + tuple(rng.random(k) for _ in range(extra))
+            continue
+        if buf is None:
+            buf = (np.empty((chunk, kern.N_UNIFORMS)), np.empty((3, chunk)), np.empty((max(extra, 1), chunk)))
+        u, z, x = buf[0][:k], buf[1][:, :k], buf[2][:, :k]
+        rng.random(out=u)
+        if k == chunk:
+            rng.standard_normal(out=z)
+        else:
+            z = rng.standard_normal((3, k))
+        for e in range(extra):
+            rng.random(out=x[e])
+        yield (u, z) + tuple(x[e] for e in range(extra))
+
+
+def _check_charge(charge):
     if charge not in (0, 1, -1):
         raise ParameterError(f"W charge must be +1, -1 or 0 (both), got {charge!r}")
-    src_args = kernel_source_args(source)
-    out = {k: np.empty(n, np.int8 if k in ("q", "qdir") else float) for k in _KEYS}
-    u = np.empty((min(n, CHUNK), kern.N_UNIFORMS))
+
+
+def sample_from_uniforms(source, u, z, charge: int = 0, n_generated: int = 0) -> WSample:
+    """A :class:`WSample` from pre-drawn uniforms u (k, 11) and normals z (3, k) (see :func:`draw_chunks`)."""
+    from . import _w_kernels as kern
+
+    _check_charge(charge)
+    k = u.shape[0]
+    out = {key: np.empty(k, np.int8 if key in ("q", "qdir") else float) for key in _KEYS}
     mode = 1 if source.boson == "Z" else int(charge)
-    for a in range(0, n, CHUNK):          # chunks keep the uniforms in cache and the memory flat
-        b = min(n, a + CHUNK)
-        uu = u[: b - a]
-        rng.random(out=uu)
-        kern.sample_w(uu, mode, *src_args, wd.PROPOSAL_UNIFORM, *(out[k][a:b] for k in _KEYS))
-    truth = {k: out[k] for k in ("m", "y", "pt", "phi", "cos_q", "phi_cs", "e_dens", "o_dens")}
+    kern.sample_w(u, mode, *kernel_source_args(source), wd.PROPOSAL_UNIFORM, *(out[key] for key in _KEYS))
+    truth = {key: out[key] for key in ("m", "y", "pt", "phi", "cos_q", "phi_cs", "e_dens", "o_dens")}
     truth.update(charge=out["q"], qdir=out["qdir"])
-    z = rng.standard_normal((3, n))
-    return WSample(n, source.sigma_lnu(charge), truth, (out["kE"], out["kx"], out["ky"], out["kz"]),
-                   z[0], (z[1], z[2]), source.mass_width[0])
+    return WSample(k, source.sigma_lnu(charge), truth, (out["kE"], out["kx"], out["ky"], out["kz"]),
+                   z[0], (z[1], z[2]), source.mass_width[0], n_generated or k)
+
+
+def concatenate(samples) -> WSample:
+    """One WSample from chunks (same source and charge set)."""
+    if len(samples) == 1:
+        return samples[0]
+    s0 = samples[0]
+    cat = np.concatenate
+    truth = {k: cat([s.truth[k] for s in samples]) for k in s0.truth}
+    n = sum(s.n for s in samples)
+    return WSample(n, s0.sigma, truth, tuple(cat([s.k[i] for s in samples]) for i in range(4)),
+                   cat([s.z_lep for s in samples]), tuple(cat([s.z_rec[i] for s in samples]) for i in range(2)),
+                   s0.mw_ref, n)
+
+
+def generate_sample(source, n: int, rng: np.random.Generator, charge: int = 0) -> WSample:
+    """Draw n W bosons from ``source`` (a :class:`~nudmsim.sources.pp.PPSource`), their decay directions and the
+    detector normals (numba kernel over pre-drawn PCG64 random numbers, :func:`draw_chunks`; same physics as
+    ``source.sample`` + ``w_decay``)."""
+    _check_charge(charge)
+    return concatenate([sample_from_uniforms(source, u, z, charge) for u, z in draw_chunks(int(n), rng)])
+
+
+def fused_events(source, resp, flavour, u, z, u_choice, charge, m4, u2):
+    """The ``w-lepton`` events of one chunk straight from the random numbers (one numba pass, no truth arrays):
+    dict with is_nu4, pt_true, pt, met, mt, ut, selected, w_decay, total (= 1 - U2 + U2 (1 - r)^2 (1 + r/2))."""
+    from . import _w_kernels as kern
+
+    _check_charge(charge)
+    k = u.shape[0]
+    out = {key: np.empty(k, np.bool_ if key in ("is_nu4", "selected") else float)
+           for key in ("is_nu4", "pt_true", "pt", "met", "mt", "ut", "selected", "w_decay", "total")}
+    mode = 1 if source.boson == "Z" else int(charge)
+    kern.events_fused(u, z, u_choice, mode, *kernel_source_args(source), wd.PROPOSAL_UNIFORM, float(m4),
+                      float(u2), *response_arrays(resp, flavour), out["is_nu4"], out["pt_true"], out["pt"],
+                      out["met"], out["mt"], out["ut"], out["selected"], out["w_decay"], out["total"])
+    return out
 
 
 def response_arrays(resp: col.ColliderResponse, flavour: str):

@@ -100,58 +100,90 @@ def generate(params, card, n, rng, columns=None) -> EventSample:
     """Weighted events at one model point (each event is a light-nu or a nu_4 decay, drawn with its branching).
 
     ``columns``: the event-record columns to produce (None = all of :data:`ALL_COLUMNS`; ``weight``,
-    ``process_id`` and ``target_id`` are always there).  Only what the requested columns need is computed, so a
-    reduced record (e.g. ``reco_l_pt, mt, weight``) is cheap.  The same seed gives the same events whatever the
-    columns (the random numbers are drawn in the same order)."""
-    from ..processes import w_decay as wd
+    ``process_id`` and ``target_id`` are always there).  Only what the requested columns need is computed: without
+    truth columns the events come from one fused numba pass (:func:`_w_sample.fused_events`, no truth arrays).
+    The random numbers are drawn in the same order either way (:func:`_w_sample.draw_chunks`), so the same seed
+    gives the same events whatever the columns (up to rounding in the last digit)."""
     from . import _w_sample as ws
 
     want = _columns(columns)
     flavour, charge = _check_point(params)
     src, resp = _setup(card)
     m4, u2 = params["m4"] * GeV, params["U2"]
-    s = ws.generate_sample(src, n, rng, charge)
+    fast = not want & set(COLUMN_GROUPS["truth_w"] + COLUMN_GROUPS["lepton"] + COLUMN_GROUPS["nu"])
+    sigma = src.sigma_lnu(charge)
+    wbase = sigma * resp.luminosity[flavour] * resp.lepton(flavour).efficiency / n
+    parts = []
+    for u, z, uh in ws.draw_chunks(int(n), rng, extra=1, reuse=fast):
+        if fast:
+            ev = ws.fused_events(src, resp, flavour, u, z, uh, charge, m4, u2)
+            parts.append(_record_fast(ev, wbase, want))
+        else:
+            s = ws.sample_from_uniforms(src, u, z, charge, n_generated=n)
+            parts.append(_record_full(s, resp, flavour, uh, m4, u2, wbase, want))
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    cols["process_id"] = np.full(n, PROCESS_ID, np.int32)
+    cols["target_id"] = np.zeros(n, np.int32)
+    from ..generate import make_events
+
+    w = cols["weight"]
+    order = [k for k in ALL_COLUMNS if k in cols and k in want]
+    info = {"lepton": flavour, "sqrts_TeV": src.sqrts / c.TeV, "source": src.name,
+            "sigma_lnu_pb": sigma / c.u.picobarn, "k_factor": src.k_factor,
+            "units": "GeV for energies/momenta/masses; weight = expected events x lepton efficiency",
+            "expected_selected": float(np.sum(w * cols["_selected"]))}
+    return EventSample(make_events({k: cols[k] for k in order}), float(w.sum()), info)
+
+
+_RECO = {"reco_l_pt": "pt", "met": "met", "mt": "mt", "ut": "ut"}
+
+
+def _record_fast(ev, wbase, want):
+    out = {"weight": wbase * ev["total"] * ev["w_decay"], "_selected": ev["selected"]}
+    out.update({k: ev[v] / GeV for k, v in _RECO.items() if k in want})
+    if "selected" in want:
+        out["selected"] = ev["selected"]
+    if "is_nu4" in want:
+        out["is_nu4"] = ev["is_nu4"]
+    return out
+
+
+def _record_full(s, resp, flavour, uh, m4, u2, wbase, want):
+    """Event-record columns of one chunk from the truth arrays (numpy on top of the sample and reconstruct kernels)."""
+    from ..processes import w_decay as wd
+    from . import _w_sample as ws
+
     t = s.truth
     m = t["m"]
     r = np.minimum((m4 / m) ** 2, 1.0)
     heavy_rate = u2 * wd.phase_space_factor(r)
     total = (1.0 - u2) + heavy_rate
-    is_heavy = rng.random(n) * np.maximum(total, 1e-300) < heavy_rate
+    is_heavy = uh * np.maximum(total, 1e-300) < heavy_rate
     m4_evt = np.where(is_heavy, m4, 0.0)
     rec = ws.reconstruct(s, resp, flavour, m4_evt)
-    w = ws.event_weight(s, resp, flavour) * total * rec["w_decay"]
-    cols = {"weight": w, "process_id": np.full(n, PROCESS_ID, np.int32), "target_id": np.zeros(n, np.int32)}
+    out = {"weight": wbase * total * rec["w_decay"], "_selected": rec["selected"]}
     if "is_nu4" in want:
-        cols["is_nu4"] = is_heavy
-    if want & set(COLUMN_GROUPS["truth_w"]):
-        truth = {"w_m": lambda: m / GeV, "w_y": lambda: t["y"], "w_pt": lambda: t["pt"] / GeV,
-                 "w_phi": lambda: t["phi"], "w_charge": lambda: t["charge"].astype(np.int32),
-                 "quark_dir": lambda: t["qdir"].astype(np.int32), "cos_theta_q": lambda: t["cos_q"],
-                 "phi_cs": lambda: t["phi_cs"]}
-        cols.update({k: f() for k, f in truth.items() if k in want})
+        out["is_nu4"] = is_heavy
+    truth = {"w_m": lambda: m / GeV, "w_y": lambda: t["y"], "w_pt": lambda: t["pt"] / GeV,
+             "w_phi": lambda: t["phi"], "w_charge": lambda: t["charge"].astype(np.int32),
+             "quark_dir": lambda: t["qdir"].astype(np.int32), "cos_theta_q": lambda: t["cos_q"],
+             "phi_cs": lambda: t["phi_cs"]}
+    out.update({k: f() for k, f in truth.items() if k in want})
     if want & set(COLUMN_GROUPS["lepton"] + COLUMN_GROUPS["nu"]):
         ke, kx, ky, kz = s.k
         ps_l = wd.p_star(m, m4_evt)
         lep = {"l_E": lambda: ps_l * ke / GeV, "l_px": lambda: ps_l * kx / GeV, "l_py": lambda: ps_l * ky / GeV,
                "l_pz": lambda: ps_l * kz / GeV, "l_pt": lambda: rec["pt_true"] / GeV,
                "l_eta": lambda: s.derived()["eta"], "l_phi": lambda: np.arctan2(ky, kx)}
-        cols.update({k: f() for k, f in lep.items() if k in want})
+        out.update({k: f() for k, f in lep.items() if k in want})
         if want & set(COLUMN_GROUPS["nu"]):
             wE, wx, wy, wz = wd.w_four_momentum(m, t["y"], t["pt"], t["phi"])
             nu = {"nu_E": (wE, ke), "nu_px": (wx, kx), "nu_py": (wy, ky), "nu_pz": (wz, kz)}
-            cols.update({k: (a - ps_l * b) / GeV for k, (a, b) in nu.items() if k in want})
-    reco = {"reco_l_pt": "pt", "met": "met", "mt": "mt", "ut": "ut"}
-    cols.update({k: rec[v] / GeV for k, v in reco.items() if k in want})
+            out.update({k: (a - ps_l * b) / GeV for k, (a, b) in nu.items() if k in want})
+    out.update({k: rec[v] / GeV for k, v in _RECO.items() if k in want})
     if "selected" in want:
-        cols["selected"] = rec["selected"]
-    from ..generate import make_events
-
-    order = [k for k in ALL_COLUMNS if k in cols]
-    info = {"lepton": flavour, "sqrts_TeV": src.sqrts / c.TeV, "source": src.name,
-            "sigma_lnu_pb": s.sigma / c.u.picobarn, "k_factor": src.k_factor,
-            "units": "GeV for energies/momenta/masses; weight = expected events x lepton efficiency",
-            "expected_selected": float(np.sum(w * rec["selected"]))}
-    return EventSample(make_events({k: cols[k] for k in order}), float(w.sum()), info)
+        out["selected"] = rec["selected"]
+    return out
 
 
 def predict(params, card):
