@@ -44,6 +44,8 @@ class Field:
     ``unit``: printed in errors and in the docs (the value is a plain number in that unit).
     ``lo``/``hi``: inclusive bounds unless ``lo_open``/``hi_open``.  ``choices``: allowed values.
     ``check(value) -> str | None``: an extra check returning a problem description (or None).
+    ``ndim``: for a ``list``, the nesting depth (1 = a flat list, 2 = a list of rows); ``length`` counts
+    the outer entries.
     """
 
     name: str
@@ -59,6 +61,7 @@ class Field:
     item: Any = None
     length: int | None = None
     check: Callable[[Any], str | None] | None = None
+    ndim: int | None = None
 
     @property
     def required(self) -> bool:
@@ -68,7 +71,9 @@ class Field:
 @dataclass(frozen=True)
 class Section:
     """A card table with declared keys.  ``extra`` = allow undeclared keys (only for free tables such as
-    a model point); ``one_of`` = groups of keys of which exactly one must be given."""
+    a model point); ``one_of`` = groups of keys of which exactly one must be given; ``check(values)`` a
+    cross-key check on the validated values returning None, a problem (about the section) or a tuple
+    ``(key, problem[, fix])`` naming the key (see :func:`needs` for model-dependent keys)."""
 
     name: str
     doc: str = ""
@@ -137,7 +142,7 @@ def validate(table: Any, section: Section, *, path, prefix: str = "") -> dict:
         key = _join(where, f.name)
         if f.name not in table:
             if f.required and not any(f.name in grp for grp in section.one_of):
-                raise CardError(path, key, "is missing", f"add it ({f.doc})" if f.doc else "add it")
+                raise CardError(path, key, "is missing", f"add it: {f.doc}" if f.doc else "add it")
             out[f.name] = None if f.default is REQUIRED else f.default
             continue
         out[f.name] = _value(table[f.name], f, path, key)
@@ -145,10 +150,37 @@ def validate(table: Any, section: Section, *, path, prefix: str = "") -> dict:
         for k, v in table.items():
             out.setdefault(k, v)
     if section.check is not None:
-        problem = section.check(out)
-        if problem:
-            raise CardError(path, where, problem)
+        _raise_problem(section.check(out), path, where)
     return out
+
+
+def _raise_problem(problem, path, where: str) -> None:
+    """A check's result: None/"" (fine), a problem string (about the section), or a tuple
+    ``(key, problem[, fix])`` naming the key inside the section."""
+    if not problem:
+        return
+    if isinstance(problem, tuple):
+        key, text, *fix = problem
+        raise CardError(path, _join(where, key) if key else where, text, fix[0] if fix else "")
+    raise CardError(path, where, problem)
+
+
+def needs(discriminator: str, required: dict, *, also: Callable[[dict], Any] | None = None):
+    """A :attr:`Section.check` for keys that only some models need: ``required`` maps each value of the
+    ``discriminator`` key to the keys that must then be given (declare them with ``default=None``).
+
+    Example: ``check=needs("model", {"constant": ["constant"], "table": ["table_file"]})``.
+    ``also`` is a further check run after this one."""
+
+    def check(values: dict):
+        choice = values.get(discriminator)
+        for key in required.get(choice, ()):
+            if values.get(key) is None:
+                return key, "is missing", f"{discriminator} = {choice!r} needs it"
+        return also(values) if also is not None else None
+
+    check.needs = (discriminator, {k: tuple(v) for k, v in required.items()})
+    return check
 
 
 def _join(prefix: str, key: str) -> str:
@@ -189,8 +221,8 @@ def _unit(f: Field) -> str:
 
 
 def _example(f: Field) -> str:
-    if f.default not in (REQUIRED, None):
-        return repr(f.default).replace("'", '"')
+    if f.default is not REQUIRED and f.default is not None:
+        return toml_repr(f.default)
     return {float: "1.0", int: "1", str: '"..."', bool: "true", list: "[1.0, 2.0]"}.get(
         f.type if not isinstance(f.type, tuple) else f.type[0], "...")
 
@@ -211,9 +243,15 @@ def _list(value: list, f: Field, path, key: str) -> list:
     if item is Any:
         return value
 
-    def walk(v, k):
+    def walk(v, k, depth=0):
         if isinstance(v, list):
-            return [walk(x, f"{k}[{i}]") for i, x in enumerate(v)]
+            if f.ndim is not None and depth >= f.ndim:
+                raise CardError(path, k, f"must be a {_tname(item)}, got a list",
+                                f"{f.name} is a {f.ndim}-d list")
+            return [walk(x, f"{k}[{i}]", depth + 1) for i, x in enumerate(v)]
+        if f.ndim is not None and depth < f.ndim:
+            raise CardError(path, k, f"must be a list, got {_tname(type(v))} {v!r}",
+                            f"{f.name} is a {f.ndim}-d list")
         if not _is(v, item):
             raise CardError(path, k, f"must be a {_tname(item)}, got {_tname(type(v))} {v!r}")
         if item is float:
@@ -221,23 +259,71 @@ def _list(value: list, f: Field, path, key: str) -> list:
             _range(v, f, path, k)
         return v
 
-    return [walk(x, f"{key}[{i}]") for i, x in enumerate(value)]
+    return [walk(x, f"{key}[{i}]", 1) for i, x in enumerate(value)]
 
 
-def reference_markdown(section: Section, level: int = 3) -> str:
-    """The card reference of ``section`` as Markdown (a table of key, type, unit, default, meaning)."""
+def toml_repr(value) -> str:
+    """``value`` as it is written in a TOML card (strings in double quotes, true/false, [a, b])."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_repr(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    return repr(value)
+
+
+def dotted_keys(section: Section, prefix: str = "") -> dict[str, Field]:
+    """Every key of ``section`` by dotted name, nested sections expanded (``response.quenching.model``);
+    a nested section's own name is listed too."""
+    out: dict[str, Field] = {}
+    for f in section.fields:
+        key = _join(prefix, f.name)
+        out[key] = f
+        if isinstance(f.type, Section):
+            out.update(dotted_keys(f.type, key))
+    return out
+
+
+def nested_sections(section: Section) -> list[Section]:
+    """Every sub-table declared inside ``section`` (recursively, each once)."""
+    out: list[Section] = []
+    for f in section.fields:
+        for s in (f.type, f.item):
+            if isinstance(s, Section) and all(s is not o for o in out):
+                out.append(s)
+                out += [n for n in nested_sections(s) if all(n is not o for o in out)]
+    return out
+
+
+def reference_markdown(section: Section, level: int = 3, _seen: list | None = None) -> str:
+    """The card reference of ``section`` as Markdown (a table of key, type, unit, default, meaning);
+    sub-tables follow, each documented once."""
+    seen = _seen if _seen is not None else []
+    seen.append(section)
     lines = [f"{'#' * level} `[{section.name}]`", ""]
     if section.doc:
         lines += [section.doc, ""]
     lines += ["| key | type | unit | default | meaning |", "|---|---|---|---|---|"]
     nested = []
+    disc, needed = getattr(section.check, "needs", (None, {}))
     for f in section.fields:
         t = f.type
         if isinstance(t, Section):
             nested.append(t)
         if t is list and isinstance(f.item, Section):
             nested.append(f.item)
-        default = "required" if f.required else ("—" if f.default is None else f"`{f.default!r}`")
+        default = "required" if f.required else ("—" if f.default is None else f"`{toml_repr(f.default)}`")
+        groups = [g for g in section.one_of if f.name in g]
+        if groups:
+            default = "one of " + " / ".join(f"`{k}`" for k in groups[0])
+        when = [f"`{disc} = \"{val}\"`" for val, keys in needed.items() for k in keys if k == f.name]
+        if when:
+            default = "required if " + " or ".join(when)
         rng = []
         if f.lo is not None:
             rng.append(f"{'>' if f.lo_open else '≥'} {f.lo:g}")
@@ -246,11 +332,17 @@ def reference_markdown(section: Section, level: int = 3) -> str:
         if f.choices:
             rng.append("one of " + ", ".join(f"`{c}`" for c in f.choices))
         doc = (f.doc + (f" ({'; '.join(rng)})" if rng else "")).replace("|", "\\|")
-        lines.append(f"| `{f.name}` | {_tname(t)} | {f.unit} | {default} | {doc} |")
+        tname = _tname(t)
+        if t is list:
+            tname = "list of tables" if isinstance(f.item, Section) or f.item is dict else (
+                f"list of {_tname(f.item or float)}s" if f.ndim in (None, 1) else f"{f.ndim}-d list of "
+                f"{_tname(f.item or float)}s")
+        lines.append(f"| `{f.name}` | {tname} | {f.unit} | {default} | {doc} |")
     out = "\n".join(lines) + "\n"
     for s in nested:
-        out += "\n" + reference_markdown(s, level + 1)
+        if all(s is not o for o in seen):
+            out += "\n" + reference_markdown(s, level + 1, seen)
     return out
 
 
-__all__ = ["Field", "Section", "REQUIRED", "validate", "suggest", "reference_markdown"]
+__all__ = ["Field", "Section", "REQUIRED", "validate", "suggest", "needs", "dotted_keys", "reference_markdown"]

@@ -64,13 +64,21 @@ def _write(tmp_path, text, name="det.toml"):
 
 
 def test_card_errors_name_file_and_key(tmp_path):
-    p = _write(tmp_path, '[card]\nname="x"\ndescription="d"\n[target]\nmass_kg = -3\n')
-    card = cards.load_detector(str(p))
-    with pytest.raises(CardError) as e:
-        card.number("target.mass_kg", positive=True)
-    assert "det.toml" in str(e.value) and "target.mass_kg" in str(e.value)
+    halo = '[card]\nname="x"\ndescription="d"\nkind="halo"\n[halo]\nrho_GeV_cm3 = {}\nv0_km_s = 220\n' \
+           'v_esc_km_s = 544\nv_earth_km_s = 232\n'
+    p = _write(tmp_path, halo.format(-3))
+    with pytest.raises(CardError) as e:          # strict cards: refused on load, not when the key is read
+        cards.load_source(str(p))
+    assert "det.toml" in str(e.value) and "halo.rho_GeV_cm3" in str(e.value) and "must be > 0" in str(e.value)
+    card = cards.load_source(str(_write(tmp_path, halo.format(0.3))))
+    with pytest.raises(CardError, match="det.toml.*halo.rho_GeV_cm3.*must be <= 0.1"):
+        card.number("halo.rho_GeV_cm3", hi=0.1)  # the getters keep their own checks
     with pytest.raises(CardError, match="exposure.days.*missing"):
         card.number("exposure.days")
+    assert card.get("halo.model", str) == "shm"  # a default of the schema, not of the code
+    no_kind = _write(tmp_path, '[card]\nname="x"\ndescription="d"\n[target]\nmass_kg = 3\n', "nokind.toml")
+    with pytest.raises(CardError, match="nokind.toml.*card.kind.*missing.*experiment"):
+        cards.load_detector(str(no_kind))
     bad = _write(tmp_path, '[card]\nname = \n', "bad.toml")
     with pytest.raises(CardError, match="bad.toml.*not valid TOML"):
         cards.load_detector(str(bad))

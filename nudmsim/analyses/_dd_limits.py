@@ -76,7 +76,12 @@ def _si_point(args):
 def official_si_curve(det):
     from ..response.binwise import read_table
 
-    _, arr = read_table(det.card.relative_file("likelihood.reference_limit"))
+    def read(path):
+        head, arr = read_table(path)
+        read_table(path, increasing=head[:1], nonnegative=head[:2])
+        return arr
+
+    arr = det.card.read_file("likelihood.reference_limit", read)
     return arr[:, 0], arr[:, 1], arr
 
 
@@ -177,7 +182,10 @@ def _borexino_data(path: str):
 
     from scipy.stats import chi2
 
-    _, a = read_table(path)
+    head, a = read_table(path)
+    if len(head) < 6:
+        raise NudmsimError(f"{path}: needs columns index, bin, energy_keV, keV_per_bin, rate, rate_err")
+    read_table(path, increasing=head[2:3], nonnegative=head[3:6])
     centre, width, rate, err = a[:, 2], a[:, 3], a[:, 4], a[:, 5]
     # adjacent centres are ~ one width apart; use midpoints between centres as shared edges
     mid = 0.5 * (centre[1:] + centre[:-1])
@@ -214,7 +222,7 @@ def _x2nu_bx_point(args):
     path, sha, m, ratio, quench = args
     det = _detector(path, sha).with_quenching(quench)
     p = _ref_params(m, ratio)
-    edges, bound, _ = _borexino_data(str(det.card.relative_file("background.spectrum")))
+    edges, bound, _ = det.card.read_file("background.spectrum", lambda p: _borexino_data(str(p)))
     s = borexino_signal(det, p, edges)
     lo_c14, hi_c14 = det.card.array("background.c14_window_keVee", length=2)
     lo_c14 = max(lo_c14, det.threshold)

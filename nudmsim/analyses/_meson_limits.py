@@ -25,15 +25,16 @@ N_TEMPLATE = 1_000_000
 # ------------------------------------------------------------------------------------------------
 def background_params(card):
     """(counts_per_MeV_at_ref, p_ref, index, float_index) in the card's exposure (resolving 'scaled')."""
-    from ..cards import load_detector
-
     model = card.get("background.model", str, choices=("power_law", "scaled"))
-    float_index = card.get("background.float_index", bool, default=True)
+    float_index = card.get("background.float_index", bool)
     if model == "power_law":
         return (card.number("background.counts_per_MeV_at_ref", positive=True),
                 card.number("background.p_ref_MeV", positive=True),
                 card.number("background.index"), float_index)
-    ref = load_detector(card.get("background.from_card", str))
+    ref = card.load_card("background.from_card", "detector")
+    if ref.card_kind != "meson_decay" or ref.get("background.model", str) != "power_law":
+        raise card.error("background.from_card", f"names '{ref.name}' (kind {ref.card_kind}), which has no "
+                         "power_law background", "name a meson_decay card with model = \"power_law\" such as e949")
     a, p0, k, _ = background_params(ref)
     scale = (card.number("exposure.n_kaons", positive=True) * card.number("response.acceptance", positive=True)
              / (ref.number("exposure.n_kaons", positive=True) * ref.number("response.acceptance", positive=True)))
@@ -128,7 +129,7 @@ def _edges(card):
     from ..response.meson_tracking import TrackingResponse
     from ..sources.meson_beams import load_meson_source
 
-    src = load_meson_source(card.get("source.card", str))
+    src = load_meson_source(card.load_card("source.card", "source"))
     return TrackingResponse.from_card(card, in_flight=not src.at_rest).edges()
 
 

@@ -53,10 +53,10 @@ def _option_float(req, key, default, lo=0.0) -> float:
 
 
 def _card_number(card, key, default):
-    try:
-        return float(card.number(key)) if card.has(key) else float(default)
-    except Exception:  # a non-cosmology card given with --detector: fall back to the documented default
-        return float(default)
+    """The cosmology card's value (validated on load), or the documented default for a card of another kind."""
+    if card is not None and card.card_kind == "cosmology":
+        return float(card.number(key))
+    return float(default)
 
 
 def _sigma_nc_cm2(y_X, y_q, m, r):
@@ -91,7 +91,8 @@ def kinetic_decoupling_limit(req):
                                                          kinetic.M_WDM_MIN_KEV))
     y_q = _option_float(req, "y_q", _card_number(req.card, "couplings.y_q_kaon_bound", 1.58e-4))
     prefactor = None if norm == "computed" else kinetic.M_CUT_SEED
-    T_min = kinetic.t_kd_min_lyman_alpha(m_wdm, prefactor=prefactor)
+    m_f = _card_number(req.card, "lyman_alpha.m_f_prefactor_msun", kinetic.M_F_PREFACTOR)
+    T_min = kinetic.t_kd_min_lyman_alpha(m_wdm, prefactor=prefactor, m_f_prefactor=m_f)
     channels = tuple(str(req.options.get("channels", "nu,nubar")).replace("+", ",").split(","))
     if not channels or any(ch not in ("nu", "nubar") for ch in channels):
         raise NudmsimError(f"--option channels={req.options.get('channels')}: give nu,nubar (default) or nu")

@@ -17,7 +17,11 @@ from ..errors import NudmsimError, ParameterError
 from ..registry import AnalysisEntry, EventSample, Param, ProcessEntry, register_analysis, register_process
 
 MESON_CODES = {321: "K", 211: "pi"}
+MESON_PDG = {"K": 321, "pi": 211}
 LEPTON_CODES = {13: "mu", 11: "e"}
+LEPTON_PDG = {"mu": 13, "e": 11}
+#: detector-level columns (``--columns observables``); the rest is truth
+OBSERVABLES = ("p_lab_reco", "p_star_reco", "accepted")
 PROCESS_IDS = {"meson-3body": 41, "meson-2body": 42, "kaon-pi-phi": 43}
 
 PARAMS_3BODY = {
@@ -39,7 +43,7 @@ PARAMS_2BODY = {
 }
 PARAMS_KPIPHI = {
     "m_phi": Param(50.0, "MeV", "invisible scalar mass", lo=0.0),
-    "y_q": Param(1e-4, "", "universal scalar-quark Yukawa y_q"),
+    "y_q": Param(1e-4, "", "universal scalar-quark Yukawa y_q (<= 4 pi)", hi=4 * math.pi),
     "BR": Param(0.0, "", "if > 0: use this B(K+ -> pi+ phi) instead of y_q", hi=1.0),
 }
 
@@ -72,7 +76,7 @@ def _source_and_response(card):
     from ..response.meson_tracking import TrackingResponse
     from ..sources.meson_beams import load_meson_source
 
-    src = load_meson_source(card.get("source.card", str))
+    src = load_meson_source(card.load_card("source.card", "source"))
     return src, TrackingResponse.from_card(card, in_flight=not src.at_rest)
 
 
@@ -83,9 +87,9 @@ def _check_meson(src, meson, card):
 
 
 def _events(card, src, resp, meson, visible, invisibles, m_vis, br, n, rng, pid, windows_key=None,
-            lab=None, p_meson=None, p_star_true=None):
+            lab=None, p_meson=None, p_star_true=None, pdg=None):
     """Boost rest-frame decays to the lab (unless ``lab`` is given), apply the response, build the
-    weighted event record."""
+    weighted event record.  ``pdg``: PDG codes {"vis": ..., "inv1": ..., "inv2": ...} for HepMC3 output."""
     from ..generate import make_events
     from ..processes import meson_decays as md
     from ..sources import meson_beams as mb
@@ -114,6 +118,7 @@ def _events(card, src, resp, meson, visible, invisibles, m_vis, br, n, rng, pid,
                 accepted=acc, weight=w, process_id=np.full(n, pid, np.int32), target_id=np.zeros(n, np.int32))
     return EventSample(make_events(cols), float(w.sum()),
                        {"branching_ratio": float(br), "n_mesons": n_mes, "meson": meson,
+                        "pdg_codes": {"meson": MESON_PDG[meson], **(pdg or {})},
                         "invisible_branches": {2: "inv1 = chi, inv2 = phi", 1: "inv1 = nu4 (2-body) or phi (K->pi phi)"}[
                             len(invisibles)]})
 
@@ -133,8 +138,11 @@ def generate_3body(params, card, n, rng):
     br = md.br_three_body(model, meson, lepton)
     p_meson = mb.meson_momenta(src, n, rng)
     lab, p_star = mb.three_body_lab(model, meson, lepton, n, rng, p_meson)
+    from ..hepmc import PDG_CHI, PDG_DARK_SCALAR
+
     return _events(card, src, resp, meson, None, [None, None], md.LEPTONS[lepton], br, n, rng,
-                   PROCESS_IDS["meson-3body"], lab=list(lab), p_meson=p_meson, p_star_true=p_star)
+                   PROCESS_IDS["meson-3body"], lab=list(lab), p_meson=p_meson, p_star_true=p_star,
+                   pdg={"vis": -LEPTON_PDG[lepton], "inv1": PDG_CHI, "inv2": PDG_DARK_SCALAR})
 
 
 def generate_2body(params, card, n, rng):
@@ -150,7 +158,10 @@ def generate_2body(params, card, n, rng):
     _check_meson(src, meson, card)
     br = float(md.br_two_body_heavy(meson, lepton, params["m4"], params["U_mu4"] ** 2))
     p_l, p_n = mb.two_body_rest(M, ml, params["m4"], n, rng)
-    return _events(card, src, resp, meson, p_l, [p_n], ml, br, n, rng, PROCESS_IDS["meson-2body"])
+    from ..hepmc import PDG_HNL
+
+    return _events(card, src, resp, meson, p_l, [p_n], ml, br, n, rng, PROCESS_IDS["meson-2body"],
+                   pdg={"vis": -LEPTON_PDG[lepton], "inv1": PDG_HNL})
 
 
 def _br_kpiphi(params):
@@ -169,8 +180,31 @@ def generate_kpiphi(params, card, n, rng):
     src, resp = _source_and_response(card)
     _check_meson(src, "K", card)
     p_pi, p_phi = mb.two_body_rest(c.M_KAON, c.M_PION, params["m_phi"], n, rng)
+    from ..hepmc import PDG_DARK_SCALAR
+
     return _events(card, src, resp, "K", p_pi, [p_phi], c.M_PION, br, n, rng, PROCESS_IDS["kaon-pi-phi"],
-                   windows_key="response.pion_momentum_windows_MeV")
+                   windows_key="response.pion_momentum_windows_MeV", pdg={"vis": 211, "inv1": PDG_DARK_SCALAR})
+
+
+def final_state(cols, info):
+    """HepMC3 record of a meson-decay event: the meson (along +z, from meson_E, meson_pz) -> vis + inv1 (+ inv2),
+    four-vectors in GeV (the columns are in MeV); PDG codes from the generator's ``info['pdg_codes']``."""
+    from ..hepmc import FinalState, Particles
+
+    codes = info["pdg_codes"]
+    g = 1.0 / c.GeV
+    zero = np.zeros(len(cols["meson_E"]))
+    parent = Particles.from_components(codes["meson"], cols["meson_E"] * g, zero, zero, cols["meson_pz"] * g,
+                                       m=md_mass(codes["meson"]) * g)
+    products = [Particles.from_components(codes[k], *(cols[f"{k}_{comp}"] * g for comp in ("E", "px", "py", "pz")))
+                for k in ("vis", "inv1", "inv2") if f"{k}_E" in cols and k in codes]
+    return FinalState(parent, products)
+
+
+def md_mass(pdg):
+    from ..processes import meson_decays as md
+
+    return md.meson_mass(MESON_CODES[abs(int(pdg))])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -270,11 +304,13 @@ def predict_kpiphi(params, card):
 
 register_process(ProcessEntry("meson-3body", "M+ -> l+ chi phi via off-shell light+heavy nu (neutrino portal)",
                               PARAMS_3BODY, "e949", generate_3body, predict_3body, ("meson_decay",),
-                              PROCESS_IDS["meson-3body"]))
+                              PROCESS_IDS["meson-3body"], OBSERVABLES, final_state))
 register_process(ProcessEntry("meson-2body", "M+ -> l+ nu4 (invisible heavy neutrino, Shrock)", PARAMS_2BODY,
-                              "e949", generate_2body, predict_2body, ("meson_decay",), PROCESS_IDS["meson-2body"]))
+                              "e949", generate_2body, predict_2body, ("meson_decay",), PROCESS_IDS["meson-2body"],
+                              OBSERVABLES, final_state))
 register_process(ProcessEntry("kaon-pi-phi", "K+ -> pi+ phi, phi invisible (scalar portal)", PARAMS_KPIPHI,
-                              "e949", generate_kpiphi, predict_kpiphi, ("meson_decay",), PROCESS_IDS["kaon-pi-phi"]))
+                              "e949", generate_kpiphi, predict_kpiphi, ("meson_decay",), PROCESS_IDS["kaon-pi-phi"],
+                              OBSERVABLES, final_state))
 
 # analyses live in meson_fit.py-like helpers below (kept in this module to stay one import)
 from . import _meson_limits as _ml  # noqa: E402  (light module: registers nothing heavy at import)

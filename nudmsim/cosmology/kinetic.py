@@ -222,11 +222,12 @@ def m_cut_prefactor(omega_h2: float = 0.120) -> float:
     return float(m_cut(1.0 * c.keV, omega_h2))
 
 
-def t_kd_min_lyman_alpha(m_wdm_keV: float = M_WDM_MIN_KEV, prefactor: float | None = None) -> float:
-    """Smallest allowed T_KD [MeV]: M_cut(T_KD) < M_f(m_WDM) = 5.1e10 M_sun (keV/m_WDM)^4.
+def t_kd_min_lyman_alpha(m_wdm_keV: float = M_WDM_MIN_KEV, prefactor: float | None = None,
+                         m_f_prefactor: float = M_F_PREFACTOR) -> float:
+    """Smallest allowed T_KD [MeV]: M_cut(T_KD) < M_f(m_WDM) = m_f_prefactor (keV/m_WDM)^4 (5.1e10 M_sun).
 
     ``prefactor``: M_cut at 1 keV [M_sun]; None = computed by :func:`m_cut` (our eq. 12), else e.g. 1.8e8."""
-    m_f = M_F_PREFACTOR * (1.0 / m_wdm_keV) ** 4
+    m_f = m_f_prefactor * (1.0 / m_wdm_keV) ** 4
     if prefactor is None:
         return math.exp(optimize.brentq(lambda lt: math.log(float(m_cut(math.exp(lt))) / m_f),
                                         math.log(1e-5), math.log(1e-1)))

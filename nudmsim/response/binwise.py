@@ -23,7 +23,7 @@ import math
 import numpy as np
 
 from ..errors import NudmsimError
-from .tables import read_table  # noqa: F401  (re-exported: used by the DD analyses)
+from .tables import contiguous_edges, read_table  # read_table is re-exported: used by the DD analyses
 
 CHI2_1_90 = 2.705543454095404  # scipy.stats.chi2(1).isf(0.1)
 
@@ -44,17 +44,23 @@ class MigrationMatrix:
 
     @classmethod
     def from_csv(cls, path) -> "MigrationMatrix":
+        """Columns: true-bin low and high edges [keV], then P per reconstructed bin ``rec_<lo>_<hi>``.
+
+        Refused: negative probabilities, a row summing above 1 (the row sum is an efficiency), true or
+        reconstructed bins that are not contiguous and increasing."""
         header, arr = read_table(path)
-        lo, hi = arr[:, 0], arr[:, 1]
-        true_edges = np.concatenate([lo, hi[-1:]])
-        reco = [h for h in header[2:]]
-        try:
-            r_lo = [float(h.split("_")[1]) for h in reco]
-            r_hi = [float(h.split("_")[2]) for h in reco]
-        except (IndexError, ValueError):
-            raise NudmsimError(f"{path}: reconstructed-bin columns must be named rec_<lo>_<hi>") from None
-        reco_edges = np.array(r_lo + r_hi[-1:])
-        return cls(true_edges, reco_edges, arr[:, 2:])
+        if len(header) < 3:
+            raise NudmsimError(f"{path}: needs two true-bin edge columns and at least one rec_<lo>_<hi> column")
+        read_table(path, nonnegative=header[2:], increasing=header[:1])
+        true_edges = contiguous_edges(path, arr[:, 0], arr[:, 1], header[0], header[1])
+        reco_edges = _header_edges(path, header[2:], "rec")
+        P = arr[:, 2:]
+        over = np.nonzero(P.sum(axis=1) > 1.0 + 1e-6)[0]
+        if len(over):
+            r = int(over[0])
+            raise NudmsimError(f"{path}: data row {r + 1} (true bin {arr[r, 0]:g}-{arr[r, 1]:g}) sums to "
+                               f"{P[r].sum():.6g} > 1 (a row is P(reco | true), its sum an efficiency)")
+        return cls(true_edges, reco_edges, P)
 
     def true_bin(self, E_keV) -> np.ndarray:
         """Index of the true bin of each energy (-1 outside the matrix)."""
@@ -93,6 +99,33 @@ class MigrationMatrix:
         return det, np.where(det, e_rec, np.nan)
 
 
+def read_threshold(path) -> tuple[np.ndarray, np.ndarray]:
+    """(total signal, critical -2 ln lambda) of a threshold table: first column increasing, both >= 0."""
+    header, th = read_table(path)
+    if len(header) < 2:
+        raise NudmsimError(f"{path}: needs columns total signal and critical value")
+    read_table(path, increasing=header[:1], nonnegative=header[:2])
+    return th[:, 0], th[:, 1]
+
+
+def _header_edges(path, names, prefix: str) -> np.ndarray:
+    """Edges from column names ``<prefix>_<lo>_<hi>`` (contiguous, increasing)."""
+    lo, hi = [], []
+    for h in names:
+        parts = h.split("_")
+        try:
+            if parts[0] != prefix or len(parts) != 3:
+                raise ValueError
+            lo.append(float(parts[1])), hi.append(float(parts[2]))
+        except ValueError:
+            raise NudmsimError(f"{path}: column '{h}': reconstructed-bin columns must be named "
+                               f"{prefix}_<lo>_<hi>") from None
+    lo, hi = np.array(lo), np.array(hi)
+    if not (np.all(hi > lo) and np.allclose(lo[1:], hi[:-1])):
+        raise NudmsimError(f"{path}: the {prefix}_<lo>_<hi> columns must be contiguous, increasing bins")
+    return np.concatenate([lo, hi[-1:]])
+
+
 def bin_integrals_smooth(edges, fn, order: int = 6) -> np.ndarray:
     """int of fn over each bin (Gauss-Legendre of ``order`` nodes per bin, one vectorised call)."""
     edges = np.asarray(edges, dtype=float)
@@ -118,13 +151,23 @@ class BinwiseLikelihood:
 
     @classmethod
     def from_csv(cls, ll_path, threshold_path=None) -> "BinwiseLikelihood":
+        """Likelihood table: reconstructed-bin low and high edges, then -2 ln L at signal ``s_<value>``
+        (increasing, uniform); threshold table: total signal (increasing), critical value (>= 0)."""
         header, arr = read_table(ll_path)
-        s = np.array([float(h.split("_", 1)[1]) for h in header[2:]])
-        edges = np.concatenate([arr[:, 0], arr[-1:, 1]])
-        tx = ty = None
-        if threshold_path is not None:
-            _, th = read_table(threshold_path)
-            tx, ty = th[:, 0], th[:, 1]
+        if len(header) < 4:
+            raise NudmsimError(f"{ll_path}: needs two bin-edge columns and at least two s_<value> columns")
+        read_table(ll_path, increasing=header[:1])
+        s = []
+        for h in header[2:]:
+            try:
+                s.append(float(h.split("_", 1)[1]))
+            except (IndexError, ValueError):
+                raise NudmsimError(f"{ll_path}: column '{h}' must be named s_<signal>, e.g. s_0.5") from None
+        s = np.array(s)
+        if not (np.all(np.isfinite(s)) and np.all(np.diff(s) > 0)):
+            raise NudmsimError(f"{ll_path}: the signal columns s_<value> must increase ({', '.join(header[2:])})")
+        edges = contiguous_edges(ll_path, arr[:, 0], arr[:, 1], header[0], header[1])
+        tx, ty = read_threshold(threshold_path) if threshold_path is not None else (None, None)
         return cls(edges, s, arr[:, 2:], tx, ty)
 
     def threshold(self, total_signal) -> np.ndarray:

@@ -161,7 +161,7 @@ def load_response(card) -> ColliderResponse:
     for fl in ("e", "mu"):
         key = f"lepton.{fl}"
         kind = card.get(f"{key}.resolution_model", str, choices=("calorimeter", "tracker"))
-        gaps = card.get(f"{key}.eta_gaps", list, default=[])
+        gaps = card.get(f"{key}.eta_gaps", list)
         try:
             gaps = tuple((float(lo), float(hi)) for lo, hi in gaps)
         except (TypeError, ValueError):

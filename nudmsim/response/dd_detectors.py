@@ -52,7 +52,7 @@ class _Base:
         self.mass_kg, self.live_days = mass, days
         #: exposure as (kg count) x ns: rate per kg per ns times this = expected events
         self.exposure = mass * days * c.DAY
-        self.halo = halo_mod.load_halo(card.get("source.halo", str))
+        self.halo = halo_mod.load_halo(str(card.find_card("source.halo", "source")))
 
     def target_labels(self) -> list[str]:
         return [t.label for t in self.targets]
@@ -68,15 +68,15 @@ class XenonDetector(_Base):
     def __init__(self, card):
         super().__init__(card)
         conv = card.get("target.convention", str, choices=("single_nucleus", "isotopes"))
-        ff = card.get("target.form_factor", str, default="helm")
+        ff = card.get("target.form_factor", str)
         from .. import formfactors
         formfactors.get(ff)
-        nm = card.get("target.nucleon_mass", str, default="amu", choices=("amu", "proton"))
+        nm = card.get("target.nucleon_mass", str, choices=("amu", "proton"))
         self.nucleon_mass = c.AMU if nm == "amu" else c.M_PROTON
         self.convention = conv
         if conv == "single_nucleus":
             A = card.number("target.A_single", positive=True)
-            Z = int(card.number("target.Z", positive=True))
+            Z = card.get("target.Z", int)
             nuc = tg.Nucleus(card.get("target.element", str), Z, A, A * c.AMU)
             self.targets = [Target(nuc, KG_IN_MEV / (A * c.AMU), ff, f"{nuc.symbol}(A={A:g})")]
         else:
@@ -86,12 +86,14 @@ class XenonDetector(_Base):
         self.roi = (card.number("roi.e_min_keVnr", positive=True), card.number("roi.e_max_keVnr", positive=True))
         if self.roi[1] <= self.roi[0]:
             raise CardError(card.path, "roi.e_max_keVnr", "must be larger than roi.e_min_keVnr")
-        self.matrix = binwise.MigrationMatrix.from_csv(card.relative_file("response.migration_matrix"))
-        self.likelihood = binwise.BinwiseLikelihood.from_csv(card.relative_file("likelihood.table"),
-                                                             card.relative_file("likelihood.threshold"))
+        self.matrix = card.read_file("response.migration_matrix", binwise.MigrationMatrix.from_csv)
+        card.read_file("likelihood.threshold", binwise.read_threshold)      # validated, errors name the key
+        threshold = card.relative_file("likelihood.threshold")
+        self.likelihood = card.read_file("likelihood.table",
+                                         lambda p: binwise.BinwiseLikelihood.from_csv(p, threshold))
         if not np.allclose(self.likelihood.reco_edges, self.matrix.reco_edges):
             raise CardError(card.path, "likelihood.table", "its reconstructed bins differ from the matrix's")
-        conv_exp = card.get("likelihood.exposure_convention", str, default="release", choices=("release", "card"))
+        conv_exp = card.get("likelihood.exposure_convention", str, choices=("release", "card"))
         # multiply a rate per (kg ns) by this to get the expected counts the likelihood tables expect
         self.likelihood_exposure = 1000.0 * c.YEAR if conv_exp == "release" else self.exposure
         # reconstructed bins inside the ROI (for the "events in ROI" prediction)
@@ -136,7 +138,7 @@ class ScintillatorDetector(_Base):
         self.density = card.number("target.density_g_cm3", positive=True)
         mol_mass = sum(n * tg.molar_mass(tg.element(sym)) for sym, n in mol.items())  # MeV
         molecules_per_kg = KG_IN_MEV / mol_mass
-        ff = card.get("target.form_factor", str, default="helm")
+        ff = card.get("target.form_factor", str)
         self.targets = []
         for spec in card.get("target.species", list):
             if spec == "H1":

@@ -98,13 +98,17 @@ class Batch:
         Rows with zero probability are dropped."""
         probabilities = np.asarray(probabilities, dtype=float)
         n, k = probabilities.shape
-        vals = np.broadcast_to(values, (n, k)) if np.ndim(values) == 1 else np.asarray(values)
         w = (self.weight[:, None] * probabilities).ravel()
-        keep = w != 0
-        rows = np.repeat(np.arange(n), k)[keep]
+        flat = np.flatnonzero(w)                 # row-major: row i's outcomes in order, rows in order
+        if np.ndim(values) == 1:
+            rows, j = np.divmod(flat, k)
+            vals = np.asarray(values, dtype=float)[j]
+        else:
+            rows = flat // k
+            vals = np.asarray(values, dtype=float).ravel()[flat]
         cols = {c: v[rows] for c, v in self.columns.items()}
-        cols[to] = np.ascontiguousarray(vals.ravel()[keep], dtype=float)
-        return Batch(cols, w[keep])
+        cols[to] = vals
+        return Batch(cols, w[flat])
 
     @staticmethod
     def concatenate(batches) -> "Batch":
@@ -207,7 +211,8 @@ def register_stage(cls):
 def stage_schema(cls) -> Section:
     """The full schema of a stage type: the common keys plus its own."""
     own = cls.schema
-    return COMMON_KEYS.extend(*own.fields, name=f"response: {cls.family} / {cls.model}", doc=cls.doc)
+    return Section(f"response: {cls.family} / {cls.model}", cls.doc, tuple(COMMON_KEYS.fields) + tuple(own.fields),
+                   own.extra, own.one_of, own.check)     # keep the stage's own one_of / check
 
 
 def lookup(family: str, model: str, ctx: StageContext) -> type:
@@ -263,7 +268,12 @@ def _load_builtin_stages() -> None:
 
 
 #: modules that define built-in stages (each registers its types on import)
-BUILTIN_MODULES: list[str] = []
+BUILTIN_MODULES: list[str] = [
+    "nudmsim.response.stages_energy",       # quenching/*, yield/linear
+    "nudmsim.response.stages_resolution",   # resolution/poisson, gaussian, migration_matrix
+    "nudmsim.response.stages_efficiency",   # efficiency/*, cut/window
+    "nudmsim.response.stages_axis",         # axis/conditional_table
+]
 
 
 def nominal_values(stages) -> dict[str, float]:

@@ -1,2 +1,41 @@
 """Sources: neutrino fluxes (SNS), DM halo, meson beams, pp collisions; each configured by a card in
-``fluxes/``."""
+``fluxes/`` and by the ``[source]`` table of an experiment card.
+
+A source kind registers its ``[source]`` schema and a builder with :func:`register_source_kind`; the engine
+(:mod:`nudmsim.experiment`) looks the kind up from the source card's ``card.kind``::
+
+    register_source_kind("pi_dar", schema=PI_DAR_SOURCE, build=from_tables)
+    # build(source_card: Card, values: dict (validated [source] table), path, resolve_file) -> source
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..schema import Section
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    kind: str
+    schema: Section
+    build: Callable[[Any, dict, Any, Any], Any]
+    doc: str = ""
+
+
+SOURCE_KINDS: dict[str, SourceKind] = {}
+
+#: modules that register source kinds (imported on first lookup)
+SOURCE_MODULES = ["nudmsim.sources.sns"]
+
+
+def register_source_kind(kind: str, *, schema: Section, build, doc: str = "") -> None:
+    SOURCE_KINDS[kind] = SourceKind(kind, schema, build, doc)
+
+
+def source_kind(kind: str) -> SourceKind | None:
+    import importlib
+
+    for mod in SOURCE_MODULES:
+        importlib.import_module(mod)
+    return SOURCE_KINDS.get(kind)

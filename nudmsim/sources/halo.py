@@ -183,8 +183,9 @@ class Halo:
 
 def from_card(card) -> Halo:
     """A :class:`Halo` from a source card (``[halo]`` table; units in the key names)."""
-    model = card.get("halo.model", str, default="shm", choices=("shm",))
-    del model
+    if card.card_kind != "halo":
+        raise CardError(card.path, "card.kind", f"is '{card.card_kind}'", "a halo card has kind = \"halo\"")
+    card.get("halo.model", str, choices=("shm",))     # the only model; the schema defaults it
     rho = card.number("halo.rho_GeV_cm3", positive=True)
     v0 = card.number("halo.v0_km_s", positive=True)
     vesc = card.number("halo.v_esc_km_s")

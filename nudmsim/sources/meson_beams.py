@@ -46,12 +46,12 @@ class MesonSource:
 
 def load_meson_source(name_or_card) -> MesonSource:
     card = name_or_card if isinstance(name_or_card, Card) else load_source(name_or_card)
-    kind = card.get("card.kind", str, default="")
+    kind = card.card_kind
     if kind != "meson_source":
         raise CardError(card.path, "card.kind", f"is '{kind}'", "a meson source card has kind = \"meson_source\"")
     meson = card.get("meson.name", str, choices=tuple(md.MESONS))
     p = card.number("meson.momentum_MeV", nonnegative=True)
-    spread = card.number("meson.momentum_spread_rel", default=0.0, nonnegative=True, hi=0.2)
+    spread = card.number("meson.momentum_spread_rel", nonnegative=True, hi=0.2)
     return MesonSource(card.name, meson, p, spread)
 
 

@@ -387,8 +387,7 @@ def _load_cached(name_or_path: str, boson: str = "W") -> PPSource:
         raise card.error("card.kind", f"is {card.get('card.kind', str)!r}, not 'pp'",
                          "use a pp collider source card such as pp_7tev")
     sqrts = card.number("beam.sqrts_TeV", positive=True) * c.TeV
-    path = card.relative_file("w.luminosity_table")
-    masses, ys, cols = pp_tables.read_lumi_table(path)
+    masses, ys, cols = card.read_file("w.luminosity_table", pp_tables.read_lumi_table)
     table_sqrts = card.number("w.luminosity_table_sqrts_TeV", positive=True) * c.TeV
     if abs(table_sqrts - sqrts) > 1e-6 * sqrts:
         raise card.error("w.luminosity_table", f"is made for sqrt(s) = {table_sqrts / c.TeV:g} TeV, "
@@ -411,7 +410,8 @@ def _load_cached(name_or_path: str, boson: str = "W") -> PPSource:
         lumi = {1: cols["Lplus_q1"], -1: cols["Lminus_q1"]}
     angular = None
     if card.has("w.angular_table"):
-        angular = pp_tables.read_angular_table(card.relative_file("w.angular_table"), z_boson=(boson == "Z"))
+        angular = card.read_file("w.angular_table",
+                                 lambda path: pp_tables.read_angular_table(path, z_boson=(boson == "Z")))
     pt = (card.number("w.pt.a_GeV", positive=True) * GeV, card.number("w.pt.b", positive=True),
           card.number("w.pt.c_GeV", positive=True) * GeV)
     scale = mass / c.M_W if boson == "Z" else 1.0          # Z: the W shape at p_T M_W/M_Z (documented)

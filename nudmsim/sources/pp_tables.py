@@ -2,7 +2,6 @@
 ``tools/make_pp_luminosity.py``) and their resampling onto the uniform grids the samplers use.  Units: MeV."""
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,22 +15,30 @@ N_LPT = 96
 LPT_RANGE = (np.log(0.5), np.log(300.0))
 
 
-def _rows(path):
-    with open(path) as fh:
-        rows = [r for r in csv.reader(ln for ln in fh if not ln.startswith("#"))]
-    return rows[0], np.array(rows[1:], float)
+def _rows(path, **checks):
+    from ..response.tables import read_table
+
+    head, body = read_table(path, **checks)
+    return head, np.asarray(body, float)
 
 
 def read_lumi_table(path):
-    """(masses [MeV], ys, {column: array (n_mass, n_y)}) of a luminosity table (LO or NLO)."""
-    head, body = _rows(path)
+    """(masses [MeV], ys, {column: array (n_mass, n_y)}) of a luminosity table (LO or NLO): rows ordered by M, then
+    y, every (M, y) present once.  Not checked for sign: the LO tables hold a few tiny negative luminosities
+    (-1e-3 against ~1e2) at |y| ~ 5 where the LO PDF interpolation undershoots; they are kept as produced."""
+    head, body = _rows(path, nonnegative=("M_GeV",))
     if head[:4] != ["M_GeV", "y", "Lplus_q1", "Lminus_q1"] or any(h not in ("Lz_q1",) for h in head[4:]):
         raise NudmsimError(f"{path}: unexpected columns {head} (regenerate with tools/make_pp_luminosity.py)")
     masses = np.unique(body[:, 0])
     ys = np.unique(body[:, 1])
     shape = (len(masses), len(ys))
-    if body.shape[0] != shape[0] * shape[1]:
-        raise NudmsimError(f"{path}: {body.shape[0]} rows are not a full M x y grid")
+    grid_m, grid_y = np.meshgrid(masses, ys, indexing="ij")
+    if len(body) != grid_m.size or not (np.array_equal(body[:, 0], grid_m.ravel())
+                                        and np.array_equal(body[:, 1], grid_y.ravel())):
+        raise NudmsimError(f"{path}: rows must cover the full (M_GeV, y) grid once, ordered by M_GeV then y "
+                           f"(regenerate with tools/make_pp_luminosity.py)")
+    if len(masses) < 2 or len(ys) < 2:
+        raise NudmsimError(f"{path}: needs at least 2 masses and 2 rapidities")
     cols = {name: body[:, k].reshape(shape) for k, name in enumerate(head) if k >= 2}
     return masses * GeV, ys, cols
 
@@ -75,7 +82,7 @@ class AngularTable:
 def read_angular_table(path, z_boson=False):
     """The A_i / h table, resampled onto uniform ln p_T.  ``z_boson``: A0..A2 and h of the W+ for both
     indices, A3 = A4 = 0 (Z -> l l: the parity-odd terms are proportional to A_l = 0.15; neglected)."""
-    head, body = _rows(path)
+    head, body = _rows(path, nonnegative=("pT_GeV", "h"))
     want = ["charge", "pT_GeV", "yq", "A0", "A1", "A2", "A3", "A4", "h"]
     if head != want:
         raise NudmsimError(f"{path}: unexpected columns {head} (regenerate with tools/make_pp_luminosity.py)")

@@ -112,7 +112,7 @@ def protons_on_target(beam_energy, proton_kinetic_energy) -> float:
 
 def fluence_per_flavour(n_pot: float, nu_per_flavour_per_proton: float, baseline: float) -> float:
     """Time-integrated neutrino fluence per flavour at ``baseline`` (mm): r N_POT / (4 pi L^2) per mm^2."""
-    return nu_per_flavour_per_proton * n_pot / (4.0 * np.pi * baseline**2)
+    return nu_per_flavour_per_proton * n_pot / (4.0 * np.pi) / baseline / baseline   # no overflow for huge L
 
 
 # ------------------------------------------------------------------------------------------------
@@ -194,15 +194,29 @@ class SNSSource:
     timing: Timing
     nu_per_flavour_per_proton_rel_error: float = 0.0
     info: dict = field(default_factory=dict)
+    pot: float | None = None           # protons on target given directly (then beam_energy = pot x T_p)
 
     @property
     def n_pot(self) -> float:
+        if self.pot is not None:
+            return float(self.pot)
         return protons_on_target(self.beam_energy, self.proton_kinetic_energy)
+
+    @property
+    def exposure_GWh(self) -> float:
+        """Integrated beam energy [GWh] (for a card given in protons on target: N_POT x T_p)."""
+        return float(self.beam_energy / c.GWH)
 
     @property
     def fluence(self) -> float:
         """Neutrinos per flavour per mm^2 at the detector, integrated over the exposure."""
         return fluence_per_flavour(self.n_pot, self.nu_per_flavour_per_proton, self.baseline)
+
+    def summary(self) -> dict:
+        """Printable numbers (label -> (value, unit))."""
+        return {"protons on target": (self.n_pot, ""),
+                "fluence per flavour": (self.fluence * 100.0, "cm^-2"),
+                "flux normalisation error": (self.nu_per_flavour_per_proton_rel_error, "relative")}
 
     def spectrum(self, flavour: int, energy) -> np.ndarray:
         """dN/dE [1/MeV] normalised to 1 (delayed flavours only; the prompt flavour is a line at PROMPT_ENERGY)."""
@@ -213,47 +227,130 @@ def load_timing(src: cards.Card, model: str | None = None) -> Timing:
     """Timing model of a source card (``model`` overrides the card's ``timing.model``)."""
     model = model or src.get("timing.model", str, choices=("released_pdf", "physical"))
     if model == "released_pdf":
-        from ..response.tables import read_csv_table
-
-        path = src.relative_file("timing.pdf_file")
-        tab = read_csv_table(path)
-        for col in ("t_us", "pdf_prompt_nu", "pdf_delayed_nu"):
-            if col not in tab:
-                raise src.error("timing.pdf_file", f"file {path.name} has no column '{col}'")
-        centres = tab["t_us"]
-        width = np.diff(centres)
-        if not np.allclose(width, width[0]):
-            raise src.error("timing.pdf_file", f"file {path.name} must have equal-width time bins")
-        edges = np.concatenate([centres - 0.5 * width[0], [centres[-1] + 0.5 * width[0]]])
-        return Timing("released_pdf", edges, tab["pdf_prompt_nu"] / tab["pdf_prompt_nu"].sum(),
-                      tab["pdf_delayed_nu"] / tab["pdf_delayed_nu"].sum())
+        return released_pdf_timing(src.relative_file("timing.pdf_file"), src.error)
     fwhm_ns = src.number("timing.pulse_fwhm_ns", positive=True)
     return Timing("physical", pulse_sigma_us=fwhm_ns / 1000.0 / (2.0 * np.sqrt(2.0 * np.log(2.0))),
                   offset_us=src.number("timing.offset_us"))
 
 
-def from_detector_card(card: cards.Card) -> SNSSource:
-    """The SNS source as a detector card configures it (``[source]`` table), validated on load.
+def released_pdf_timing(path, error) -> Timing:
+    """Timing from a released PDF table (t_us bin centres, pdf_prompt_nu, pdf_delayed_nu; equal bins).
+    ``error(key, problem)`` builds the CardError of the card that named the file."""
+    from ..errors import NudmsimError
+    from ..response.tables import read_csv_table
 
-    Keys: ``source.card`` (name of the source card, e.g. "sns"), ``source.beam_energy_GWh``,
-    ``source.baseline_m``, ``source.nu_per_flavour_per_proton`` (+ ``_rel_error``), optional
-    ``source.proton_kinetic_energy_GeV`` overriding the source card's ``beam.proton_kinetic_energy_GeV`` and
-    optional ``source.timing_model`` ("released_pdf" or "physical") overriding ``timing.model``."""
-    src = cards.load_source(card.get("source.card", str))
-    kind = src.get("card.kind", str)
-    if kind != "pi_dar":
-        raise card.error("source.card", f"names source '{src.name}' of kind '{kind}'", "use a pi_dar source such as 'sns'")
-    tp = card.number("source.proton_kinetic_energy_GeV", default=None, positive=True)
-    if tp is None:
-        tp = src.number("beam.proton_kinetic_energy_GeV", positive=True)
-    return SNSSource(
-        beam_energy=card.number("source.beam_energy_GWh", nonnegative=True) * c.GWH,
-        proton_kinetic_energy=tp * c.GeV,
-        nu_per_flavour_per_proton=card.number("source.nu_per_flavour_per_proton", positive=True),
-        baseline=card.number("source.baseline_m", positive=True) * c.m,
-        timing=load_timing(src, card.get("source.timing_model", str, default=None,
-                                         choices=(None, "released_pdf", "physical"))),
-        nu_per_flavour_per_proton_rel_error=card.number("source.nu_per_flavour_per_proton_rel_error",
-                                                        default=0.0, nonnegative=True),
-        info={"source_card": src.name, "source_sha256": src.sha256},
-    )
+    cols = ("t_us", "pdf_prompt_nu", "pdf_delayed_nu")
+    try:
+        tab = read_csv_table(path, columns=cols, nonnegative=cols[1:], increasing=cols[:1])
+    except NudmsimError as exc:
+        raise error("timing.pdf_file", str(exc)) from None
+    for col in cols[1:]:
+        if not tab[col].sum() > 0:
+            raise error("timing.pdf_file", f"column '{col}' of {path.name} is all zero")
+    centres = tab["t_us"]
+    width = np.diff(centres)
+    if len(width) == 0 or not np.allclose(width, width[0]):
+        raise error("timing.pdf_file", f"file {path.name} must have equal-width time bins")
+    edges = np.concatenate([centres - 0.5 * width[0], [centres[-1] + 0.5 * width[0]]])
+    return Timing("released_pdf", edges, tab["pdf_prompt_nu"] / tab["pdf_prompt_nu"].sum(),
+                  tab["pdf_delayed_nu"] / tab["pdf_delayed_nu"].sum())
+
+
+def from_detector_card(card: cards.Card) -> SNSSource:
+    """The SNS source of an experiment card's ``[source]`` table, built as the engine builds it
+    (:func:`from_tables`): the source card is searched next to the card, then in ``$NUDMSIM_CARD_PATH``, then in
+    ``fluxes/``; the table is validated against :data:`PI_DAR_SOURCE`."""
+    from ..schema import validate
+
+    src = card.load_card("source.card", "source")
+    if src.card_kind != "pi_dar":
+        raise card.error("source.card", f"names source '{src.name}' of kind '{src.card_kind}'",
+                         "use a pi_dar source such as 'sns'")
+    values = validate(card.get("source", dict), PI_DAR_SOURCE, path=card.path, prefix="source")
+    out = from_tables(src, values, card.path, lambda name, key="": card.resolve(name, key))
+    out.info.update(source_card=src.name, source_path=str(src.path), source_sha256=src.sha256)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# the [source] table of an experiment card (nudmsim.experiment)
+# ------------------------------------------------------------------------------------------------
+from ..schema import Field, Section  # noqa: E402
+
+TIMING = Section("source.timing", "arrival-time model of this detector (overrides the source card's)", fields=(
+    Field("model", str, choices=("released_pdf", "physical"),
+          doc="released_pdf: tabulated prompt/delayed PDFs; physical: Gaussian proton pulse folded with the "
+              "pi+ and mu+ lifetimes (PDG, from `particle`)"),
+    Field("pdf_file", str, default=None, doc="released_pdf: CSV with t_us, pdf_prompt_nu, pdf_delayed_nu"),
+    Field("pulse_sigma_us", float, default=None, unit="us", lo=0, lo_open=True,
+          doc="physical: Gaussian sigma of the proton pulse"),
+    Field("pulse_fwhm_ns", float, default=None, unit="ns", lo=0, lo_open=True,
+          doc="physical: FWHM of the proton pulse (alternative to pulse_sigma_us)"),
+    Field("center_us", float, default=None, unit="us",
+          doc="physical: pulse centre on the detector's time axis"),
+))
+
+PI_DAR_SOURCE = Section("source", "a pi+ decay-at-rest neutrino source seen from the detector", fields=(
+    Field("card", str, doc="source card (fluxes/NAME.toml, or a file next to the experiment card)"),
+    Field("protons_on_target", float, default=None, lo=0, lo_open=True,
+          doc="protons on target of the exposure (give this or beam_energy_GWh)"),
+    Field("beam_energy_GWh", float, default=None, unit="GWh", lo=0, lo_open=True,
+          doc="integrated beam energy; POT = E_beam / proton_kinetic_energy_GeV"),
+    Field("proton_kinetic_energy_GeV", float, default=None, unit="GeV", lo=0, lo_open=True,
+          doc="proton kinetic energy for the GWh -> POT conversion (default: the source card's)"),
+    Field("baseline_m", float, unit="m", lo=0, lo_open=True, doc="source-detector distance"),
+    Field("nu_per_flavour_per_proton", float, lo=0, lo_open=True, doc="neutrinos of each flavour per proton"),
+    Field("nu_per_flavour_per_proton_rel_error", float, default=0.0, lo=0,
+          doc="relative 1-sigma uncertainty of the flux (a normsys 'flux' nuisance)"),
+    Field("timing", TIMING, default=None, doc="arrival-time model (default: the source card's [timing])"),
+), one_of=(("protons_on_target", "beam_energy_GWh"),))
+
+
+def _timing_from_table(src: cards.Card, t: dict | None, path, resolve_file) -> Timing:
+    from ..errors import CardError
+
+    if t is None:
+        return load_timing(src)
+    if t["model"] == "released_pdf":
+        if t["pdf_file"] is None:
+            raise CardError(path, "source.timing.pdf_file", "is missing", "name the released PDF table")
+        return released_pdf_timing(resolve_file(t["pdf_file"], "source.timing.pdf_file"),
+                                   lambda k, p: CardError(path, f"source.{k}", p))
+    sig = t["pulse_sigma_us"]
+    if (sig is None) == (t["pulse_fwhm_ns"] is None):
+        raise CardError(path, "source.timing", "give exactly one of pulse_sigma_us, pulse_fwhm_ns")
+    if sig is None:
+        sig = t["pulse_fwhm_ns"] / 1000.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    if t["center_us"] is None:
+        raise CardError(path, "source.timing.center_us", "is missing", "give the pulse centre in us")
+    return Timing("physical", pulse_sigma_us=sig, offset_us=t["center_us"])
+
+
+def from_tables(src: cards.Card, v: dict, path, resolve_file) -> SNSSource:
+    """The SNS source from a source card and the validated ``[source]`` table of an experiment card.
+    ``resolve_file(name, key) -> Path`` finds a file the table names."""
+    tp = v["proton_kinetic_energy_GeV"] or src.number("beam.proton_kinetic_energy_GeV", positive=True)
+    if v["protons_on_target"] is not None:
+        if v["proton_kinetic_energy_GeV"] is not None:
+            from ..errors import CardError
+
+            raise CardError(path, "source.proton_kinetic_energy_GeV", "is not used with protons_on_target",
+                            "drop it")
+        beam = v["protons_on_target"] * tp * c.GeV
+    else:
+        beam = v["beam_energy_GWh"] * c.GWH
+    return SNSSource(pot=v["protons_on_target"], beam_energy=beam, proton_kinetic_energy=tp * c.GeV,
+                     nu_per_flavour_per_proton=v["nu_per_flavour_per_proton"],
+                     baseline=v["baseline_m"] * c.m, timing=_timing_from_table(src, v["timing"], path, resolve_file),
+                     nu_per_flavour_per_proton_rel_error=v["nu_per_flavour_per_proton_rel_error"],
+                     info={"source_card": src.name, "source_sha256": src.sha256})
+
+
+def _register():
+    from . import register_source_kind
+
+    register_source_kind("pi_dar", schema=PI_DAR_SOURCE, build=from_tables,
+                         doc="SNS-like pi+ DAR: prompt nu_mu line, Michel nu_e and anti-nu_mu, beam timing")
+
+
+_register()

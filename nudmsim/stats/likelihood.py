@@ -267,9 +267,10 @@ class TemplateGrid:
     each knot.  ``__call__(x)`` interpolates bin by bin: ``kind="cubic"`` (default; not-a-knot cubic spline,
     continuous first and second derivatives, which MIGRAD needs — piecewise-linear interpolation has kinks
     at the knots that stall it) or ``"linear"``.  Beyond the ends the end pieces are extrapolated; the result
-    is clipped at 0."""
+    is clipped at 0 (unless ``clip=False``: templates of differences, e.g. a histosys delta)."""
 
-    def __init__(self, knots, templates, kind: str = "cubic"):
+    def __init__(self, knots, templates, kind: str = "cubic", clip: bool = True):
+        self.clip = clip
         self.knots = np.asarray(knots, dtype=float)
         self.templates = np.asarray(templates, dtype=float)
         if self.knots.ndim != 1 or len(self.knots) < 2 or np.any(np.diff(self.knots) <= 0):
@@ -296,7 +297,7 @@ class TemplateGrid:
             out = ((c[0] * t + c[1]) * t + c[2]) * t + c[3]
         else:
             out = self.templates[k] + t * self._slopes[k]
-        return np.maximum(out, 0.0)
+        return np.maximum(out, 0.0) if self.clip else out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -336,10 +337,22 @@ class NLL:
     def params(self, values) -> dict[str, float]:
         return dict(zip(self._names, map(float, values)))
 
+    def grad(self, *values) -> np.ndarray:
+        """Analytic gradient (compiled specs only; see nudmsim.stats.compiled)."""
+        if len(values) == 1 and np.ndim(values[0]) == 1:
+            values = values[0]
+        return self.spec.twice_nll(values, want_grad=True)[1]
+
+    @property
+    def has_grad(self) -> bool:
+        return hasattr(self.spec, "twice_nll")
+
     def __call__(self, *values) -> float:
         if len(values) == 1 and np.ndim(values[0]) == 1:
             values = values[0]
         self.ncall += 1
+        if self.has_grad:
+            return self.spec.twice_nll(values)
         p = self.params(values)
         spec = self.spec
         n = spec.observed
@@ -409,7 +422,8 @@ def fit(spec: Spec, *, fix: Mapping[str, float] | None = None, init: Mapping[str
     start.update({k: float(v) for k, v in fix.items()})
     for k in list(fix) + list(init or {}):
         spec.parameter(k)
-    m = Minuit(cost, *[start[n] for n in spec.names], name=spec.names)
+    m = Minuit(cost, *[start[n] for n in spec.names], name=spec.names,
+               grad=cost.grad if cost.has_grad else None)
     m.strategy = strategy
     m.tol = tol
     m.print_level = 0

@@ -12,18 +12,16 @@ from ..registry import check
 _CARD = "coherent_csi_2017"
 
 
-def _card():
-    from .. import cards
+def _exp():
+    from ..experiment import Experiment
 
-    return cards.load_detector(_CARD)
+    return Experiment.load(_CARD)
 
 
 @check("coherent.sm_events", unit="events", reference=173.0, tolerance=0.15 * 173.0,
        description="SM CEvNS events after acceptance, 2017 exposure, released inputs (published 173 +- 48)")
 def sm_events():
-    from ..analyses.coherent import pe_time_template
-
-    return float(pe_time_template("cevns", {}, _card())["accepted"].sum())
+    return _exp().expected("cevns").total
 
 
 @check("coherent.nu_to_x_massless_limit", unit="max relative deviation", reference=0.0, tolerance=1e-6,
@@ -67,13 +65,13 @@ def threshold_check():
 @check("coherent.quadrature_vs_mc", unit="standard deviations", reference=0.0, tolerance=3.0,
        description="nu->X (default point): total events by quadrature vs sum of MC weights (pull)")
 def quadrature_vs_mc():
-    from ..analyses.coherent import generate_events
     from ..generate import make_rng
 
-    s = generate_events("nu-to-x", {}, _card(), 200_000, make_rng(12345))
-    w = s.events["weight"].to_numpy()
+    exp = _exp()
+    s = exp.generate("nu-to-x", {}, 200_000, make_rng(12345))
+    w = s.events["weight_truth"].to_numpy()
     err = w.std(ddof=1) * np.sqrt(len(w))
-    return float((w.sum() - s.expected_total) / err)
+    return float((w.sum() - exp.expected("nu-to-x").interactions) / err)
 
 
 @check("coherent.yp_over_yq", unit="", reference=17.5, tolerance=0.03, relative=True,

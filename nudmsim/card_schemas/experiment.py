@@ -1,0 +1,68 @@
+"""Schema of ``experiment`` cards: a whole experiment in one file (nudmsim/experiment.py).
+
+The top-level tables are declared here; their insides are declared next to the code that gives them meaning
+and checked by the whole-card hook at load (so ``nudmsim list detectors`` refuses a bad card as ``fit`` does):
+``[source]`` by the source kind of the named source card (nudmsim/sources/), ``[[response]]`` per stage type
+(nudmsim/response/), ``[observables]`` by nudmsim/observables.py, ``[analysis]`` by nudmsim/analysis_card.py.
+"""
+from __future__ import annotations
+
+from ..cards import register_card_schema, validate_stage_tables
+from ..errors import CardError
+from ..formfactors import FORM_FACTORS
+from ..schema import Field, Section, validate
+
+CARD = Section("card", "what the experiment is", fields=(
+    Field("name", str, doc="card name (the file's stem by convention)"),
+    Field("description", str, doc="one line: detector, exposure, paper"),
+    Field("kind", str, choices=("experiment",), doc="'experiment' for engine cards"),
+    Field("label", str, default="", doc="short label for plots and tables (default: name)"),
+    Field("status", str, default="release", choices=("release", "projection"),
+          doc="'release' = a published data set; 'projection' = a hypothetical exposure (plots say so)"),
+    Field("processes", list, item=str, default=[], doc="model processes this experiment can compute"),
+    Field("references", list, item=str, default=[], doc="papers and releases the numbers come from"),
+))
+
+TARGET = Section("target", "the detector material", fields=(
+    Field("material", str, default=None, doc="chemical formula of natural elements, e.g. \"CsI\", \"C9H12\", "
+                                             "\"Ar\"; isotopes as Xe131"),
+    Field("composition", dict, default=None, doc="atoms per formula unit, e.g. { Cs = 1, I = 1 } or "
+                                                 "{ Ar40 = 1 } (elements are natural mixes)"),
+    Field("mass_kg", float, unit="kg", lo=0, lo_open=True, doc="fiducial (active) mass"),
+    Field("form_factor", str, default="helm", choices=tuple(FORM_FACTORS),
+          doc="nuclear form factor (Helm: Lewin-Smith parameters; klein_nystrand: as COHERENT 2017)"),
+), one_of=(("material", "composition"),))
+
+
+def _check(values: dict, path) -> None:
+    from ..observables import Observables
+    from ..sources import source_kind
+
+    src = values["source"]
+    if not isinstance(src.get("card"), str):
+        raise CardError(path, "source.card", "is missing", "name the source card, e.g. card = \"sns\"")
+    from ..cards import load_source
+
+    p = path.parent / f"{src['card']}.toml"
+    scard = load_source(str(p) if p.is_file() and p.resolve() != path.resolve() else src["card"])
+    sk = source_kind(scard.card_kind)
+    if sk is None:
+        raise CardError(path, "source.card", f"names a source of kind '{scard.card_kind}', which experiment cards "
+                        "cannot use yet", "use a pi_dar source such as 'sns'")
+    validate(src, sk.schema, path=path, prefix="source")
+    validate_stage_tables(values, path)
+    Observables.from_card(values["observables"], path)
+    if values.get("analysis") is not None:
+        from ..analysis_card import ANALYSIS
+
+        validate(values["analysis"], ANALYSIS, path=path, prefix="analysis")
+
+
+register_card_schema("experiment", (
+    Field("source", dict, doc="the source card and the exposure (keys depend on the source kind)"),
+    TARGET,
+    Field("response", list, item=dict, default=[], doc="the response chain, one [[response]] table per stage"),
+    Field("observables", dict, doc="the analysis axes: column -> { range, width | bins | edges }"),
+    Field("analysis", dict, default=None, doc="data, samples, measurements, limit settings"),
+    Field("published", dict, default=None, doc="published reference numbers (for validation and printouts)"),
+), doc="a whole experiment: source, target, response chain, observables, analysis", check=_check, card=CARD)

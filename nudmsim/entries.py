@@ -1,0 +1,246 @@
+"""Registry entries backed by the experiment engine: what ``nudmsim generate/predict/fit/limit`` call.
+
+A process or an analysis that lives in an experiment card needs no code of its own: these generic functions
+load the card's :class:`~nudmsim.experiment.Experiment` and call it.  ``nudmsim/analyses/*.py`` only name the
+entries (which process, which default card, which measurement).
+
+    register_engine_process("cevns", default_card="coherent_csi_2017")
+    register_engine_analysis("coherent2017", card="coherent_csi_2017", fit_measurement="fit",
+                             summary="COHERENT CsI[Na] 2017: fit of the released data; sigma_NC limits")
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import NudmsimError
+from .registry import AnalysisEntry, ProcessEntry, register_analysis, register_process
+
+
+_EXPERIMENTS: dict = {}
+
+
+def experiment_of(card):
+    """The Experiment of a Card (cached on the card's path and content hash: streamed generation calls this
+    once per block, and Experiment.load re-reads and re-validates the file, ~25 ms)."""
+    from .experiment import Experiment
+
+    key = (str(card.path), card.sha256)
+    exp = _EXPERIMENTS.get(key)
+    if exp is not None:
+        return exp
+    if card.get("card.kind", str, default="") != "experiment":
+        raise NudmsimError(f"card '{card.name}' ({card.path.name}) is not an experiment card "
+                           "(its [card] kind must be \"experiment\")")
+    exp = Experiment.load(str(card.path))
+    if len(_EXPERIMENTS) >= 16:
+        _EXPERIMENTS.pop(next(iter(_EXPERIMENTS)))
+    _EXPERIMENTS[key] = exp
+    return exp
+
+
+def _check_card_process(exp, process: str) -> None:
+    if process not in exp.info["processes"]:
+        raise NudmsimError(f"experiment '{exp.name}' does not list process '{process}' (card.processes: "
+                           f"{', '.join(exp.info['processes']) or 'none'}); choose another -d card")
+
+
+# ------------------------------------------------------------------------------------------------
+# processes
+# ------------------------------------------------------------------------------------------------
+def engine_generate(process: str):
+    def generate(params, card, n, rng):
+        exp = experiment_of(card)
+        _check_card_process(exp, process)
+        return exp.generate(process, params, n, rng)
+
+    return generate
+
+
+def engine_predict(process: str):
+    def predict(params, card) -> dict:
+        exp = experiment_of(card)
+        _check_card_process(exp, process)
+        ex = exp.expected(process, params)
+        out = {"interactions (before any response)": (ex.interactions, "events")}
+        out.update(exp.source_summary())
+        raw = exp.expected_without(process, params, families=("efficiency", "cut"))
+        out["in the observables, before efficiencies"] = (float(raw.sum()), "events")
+        out["in the observables, after the response"] = (ex.total, "events")
+        if exp.analysis is not None and not exp.analysis.mask.all():
+            out["in the analysis range"] = (float(ex.counts[exp.analysis.mask].sum()), "events")
+        for k, v in exp.published.items():
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[f"published: {k}"] = (float(v), "")
+        out["_expected"] = ex
+
+        def _plot(path):
+            plot_expected(ex, path, title=f"{process} on {exp.label}", raw=raw)
+
+        out["_plot"] = _plot
+        return out
+
+    return predict
+
+
+def register_engine_process(process: str, *, default_card: str, summary: str | None = None,
+                            extra_cards: tuple = ()) -> ProcessEntry:
+    """A CLI process computed by the engine on any experiment card that lists it."""
+    from .generators import find
+    from .sources import source_kind  # noqa: F401  (source kinds register with their modules)
+
+    gens = [g for (p, _k), g in _all_generators().items() if p == process]
+    if not gens:
+        find(process, "?")
+    g = gens[0]
+    return register_process(ProcessEntry(name=process, summary=summary or g.summary, params=g.params,
+                                         default_detector=default_card, generate=engine_generate(process),
+                                         predict=engine_predict(process), detectors=("experiment",),
+                                         process_id=g.process_id))
+
+
+def _all_generators() -> dict:
+    from .generators import load_all
+
+    return load_all()
+
+
+# ------------------------------------------------------------------------------------------------
+# analyses
+# ------------------------------------------------------------------------------------------------
+def engine_fit(measurement: str):
+    def fit(card, params: dict, plot=None, **_) -> dict:
+        from .runner import fit_measurement
+
+        exp = experiment_of(card)
+        opts = dict(params)
+        meas = opts.pop("measurement", measurement)
+        if opts:
+            raise NudmsimError(f"fit {exp.name}: unknown --set {', '.join(sorted(opts))} (the fit takes "
+                               f"measurement=NAME; measurements: {', '.join(exp.analysis.measurements)})")
+        rep = fit_measurement(exp, meas)
+        out = fit_printout(exp, rep)
+        if plot:
+            plot_fit(exp, rep, plot)
+            out["plot"] = (str(plot), "")
+        out["_report"] = rep
+        return out
+
+    return fit
+
+
+def fit_printout(exp, rep) -> dict:
+    """Printable lines of a FitReport (label -> (value, comment))."""
+    lo, hi = rep.minos if rep.minos else (-rep.error, rep.error)
+    pub = exp.published
+    ref = ""
+    for k in pub:
+        if k.startswith("fit_") and not k.endswith("_error"):
+            ref = f"; published {pub[k]:g} +- {pub.get(k + '_error', pub.get(k.replace('_events', '_error'), 0)):g}"
+    out = {f"{rep.poi} (fit)": (rep.value, f"(MINOS {lo:+.3g}/{hi:+.3g}{ref})")}
+    for k, v in rep.values.items():
+        if k == rep.poi:
+            continue
+        phys = rep.physical.get(k)
+        extra = f"  (physical value {phys:.5g})" if phys is not None else ""
+        out[f"parameter {k}"] = (v, f"+- {rep.errors.get(k, 0.0):.4g}{extra}")
+    for k, v in rep.samples.items():
+        out[f"sample {k} (fitted)"] = (v, "events")
+    out["observed events"] = (rep.observed, "events in the fitted bins")
+    out["-2lnL (deviance)"] = (rep.twice_nll, f"for {rep.nbins} bins")
+    out["fit status"] = (rep.status, f"nfcn {rep.nfcn}")
+    for k, (v, e) in rep.cross_checks.items():
+        out[f"cross-check '{k}': {rep.poi}"] = (v, f"+- {e:.3g}")
+    out["fit time"] = (rep.time_s, "s (incl. templates on first use)")
+    return out
+
+
+def engine_limit():
+    def limit(req):
+        from .runner import limit_curve
+
+        exp = experiment_of(req.card)
+        return limit_curve(exp, masses=req.masses, ratio=req.ratio, projected=req.projected,
+                           options=req.options, params=req.params, scheduler=req.scheduler, progress=req.progress)
+
+    return limit
+
+
+def register_engine_analysis(name: str, *, card: str, summary: str, fit_measurement: str | None = None,
+                             limit: bool = True) -> AnalysisEntry:
+    opts = {"measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
+            "method": "plr (default, CCGV q~) | cls | delta-chi2 (2.706)",
+            "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
+            "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
+            "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}
+    return register_analysis(AnalysisEntry(name=name, summary=summary, default_detector=card,
+                                           fit=engine_fit(fit_measurement) if fit_measurement else None,
+                                           limit=engine_limit() if limit else None,
+                                           limit_options=opts if limit else {}))
+
+
+# ------------------------------------------------------------------------------------------------
+# plots
+# ------------------------------------------------------------------------------------------------
+def plot_expected(ex, path, title: str = "", raw=None) -> None:
+    """Projections of an expected histogram on each observable (before/after efficiencies), as an image."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io import save_figure
+
+    axes = ex.observables.axes
+    fig, axs = plt.subplots(1, len(axes), figsize=(5 * len(axes), 4), squeeze=False)
+    for ax, a in zip(axs[0], axes):
+        i = ex.observables.names.index(a.name)
+        others = tuple(j for j in range(ex.counts.ndim) if j != i)
+        if raw is not None:
+            ax.stairs(raw.sum(axis=others), a.edges, label="before efficiencies")
+        ax.stairs(ex.counts.sum(axis=others), a.edges, label="after the response")
+        ax.set_xlabel(a.label or a.name)
+        ax.set_ylabel("events / bin")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    save_figure(fig, path)
+    plt.close(fig)
+
+
+def plot_fit(exp, rep, path) -> None:
+    """Data with Poisson errors and the stacked fitted samples, projected on each observable."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io import save_figure
+
+    ws = exp.workspace(rep.measurement)
+    spec = ws.spec()
+    comps = {k: np.where(spec.mask, v, 0.0) for k, v in spec.component_counts(rep.values).items()}
+    comps.update({k: np.where(spec.mask, v, 0.0) for k, v in spec.profiled_on_off(rep.values).items()})
+    obs = np.where(spec.mask, spec.observed, 0.0)
+    axes = exp.observables.axes
+    fig, axs = plt.subplots(1, len(axes), figsize=(5.5 * len(axes), 4.2), squeeze=False)
+    for ax, a in zip(axs[0], axes):
+        i = exp.observables.names.index(a.name)
+        others = tuple(j for j in range(obs.ndim) if j != i)
+        base = np.zeros(a.nbins)
+        for k in sorted(comps, key=lambda k: -comps[k].sum()):
+            h = comps[k].sum(axis=others)
+            ax.stairs(base + h, a.edges, baseline=base, fill=True, alpha=0.7, label=f"{k} ({h.sum():.0f})")
+            base = base + h
+        ax.stairs(base, a.edges, color="k", lw=1)
+        d = obs.sum(axis=others)
+        ax.errorbar(a.centres, d, yerr=np.sqrt(np.maximum(d, 1)), fmt="ko", ms=3, label="data")
+        ax.set_xlabel(a.label or a.name)
+        ax.set_ylabel("events / bin")
+    axs[0][0].legend(fontsize=8)
+    fig.suptitle(f"{exp.label}, {rep.measurement}: {rep.poi} = {rep.value:.4g} ± {rep.error:.2g}, "
+                 f"-2lnL = {rep.twice_nll:.1f}", fontsize=10)
+    save_figure(fig, path)
+    plt.close(fig)
+
+
+__all__ = ["register_engine_process", "register_engine_analysis", "experiment_of", "fit_printout",
+           "plot_expected", "plot_fit"]

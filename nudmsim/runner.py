@@ -1,0 +1,223 @@
+"""Fits and limit scans of an experiment card's analysis: the commands' engine-side work, as small results.
+
+* :func:`fit_measurement` — the maximum-likelihood fit of a measurement to the card's data (with MINOS on the
+  POI), returned as a :class:`FitReport` (plain numbers: POI, nuisances in physical units, fitted sample
+  totals, deviance; a readable repr);
+* :func:`limit_curve` — 90% CL limits (observed and/or Asimov expected with bands) along a limit plane
+  (:mod:`nudmsim.models.planes`), one point per mass, mapped over Dask (:func:`nudmsim.scan.map_points`).
+
+Limit options (``[analysis.limit]`` of the card, overridable with ``--option``): ``measurement`` (the
+likelihood configuration used), ``method`` (plr | cls | delta-chi2), ``truncation`` (pcl | zero | none, lower
+Asimov bands), ``pcl`` (the power constraint of observed PLR limits, in sigma, or no), ``expected`` (also the
+Asimov median and bands with the observed limit).
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import NudmsimError
+from .schema import Field, Section, validate
+
+LIMIT = Section("analysis.limit", "limit-scan settings of the card (each overridable with --option)", fields=(
+    Field("plane", str, doc="limit plane (nudmsim/models/planes.py), e.g. \"sigma_nc\""),
+    Field("process", str, doc="the signal process of the scan"),
+    Field("measurement", str, default=None, doc="measurement used for limits (default: the analysis default)"),
+    Field("masses", list, default=None, doc="default scan points (the plane's x unit)"),
+    Field("ratio", float, default=None, lo=0, lo_open=True, doc="default second parameter of the plane"),
+    Field("method", str, default="plr", choices=("plr", "cls", "delta-chi2"), doc="limit method"),
+    Field("truncation", str, default="pcl", choices=("pcl", "zero", "none"), doc="lower Asimov bands"),
+    Field("pcl", str, default="-1", doc="power constraint of observed PLR limits in sigma, or \"no\""),
+))
+
+OPTION_CHOICES = {"method": ("plr", "cls", "delta-chi2"), "truncation": ("pcl", "zero", "none"),
+                  "expected": ("yes", "no", "1", "0", "true", "false")}
+
+
+@dataclass
+class FitReport:
+    """Result of a fit of an experiment's measurement (plain numbers)."""
+
+    experiment: str
+    measurement: str
+    poi: str
+    value: float
+    error: float
+    minos: tuple | None
+    values: dict
+    errors: dict
+    physical: dict
+    samples: dict
+    observed: float
+    twice_nll: float
+    nbins: int
+    valid: bool
+    status: str
+    nfcn: int
+    time_s: float
+    cross_checks: dict = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        m = f" (MINOS {self.minos[0]:+.3g}/{self.minos[1]:+.3g})" if self.minos else ""
+        return (f"FitReport({self.experiment}:{self.measurement}: {self.poi} = {self.value:.5g} ± {self.error:.3g}"
+                f"{m}; -2lnL = {self.twice_nll:.2f} for {self.nbins} bins; {self.status})")
+
+
+def fit_measurement(exp, measurement: str | None = None, *, point=None, process=None, minos: bool = True,
+                    cross_checks: bool = True) -> FitReport:
+    """Fit ``measurement`` of the experiment's analysis to its data."""
+    from .stats.likelihood import fit
+
+    t0 = time.perf_counter()
+    ws = exp.workspace(measurement, point=point, process=process)
+    if ws.meta.get("asimov"):
+        raise NudmsimError(f"experiment '{exp.name}' has no data ([analysis.data]): it is a projection — use "
+                           f"`nudmsim limit ... --projected`")
+    spec = ws.spec()
+    res = fit(spec, minos=[ws.poi] if minos else False)
+    comps = {k: float(v[spec.mask].sum()) for k, v in spec.component_counts(res.values).items()}
+    comps.update({k: float(v[spec.mask].sum()) for k, v in spec.profiled_on_off(res.values).items()})
+    checks = {}
+    if cross_checks:
+        m = exp.analysis.measurement(measurement)
+        for other in m.get("cross_check") or []:
+            r2 = fit(exp.workspace(other, point=point, process=process).spec())
+            checks[other] = (r2.values.get(ws.poi, math.nan), r2.errors.get(ws.poi, math.nan))
+    return FitReport(exp.name, ws.meta["measurement"], ws.poi, res.values[ws.poi], res.errors[ws.poi],
+                     res.minos.get(ws.poi), dict(res.values), dict(res.errors), ws.physical(res.values), comps,
+                     float(spec.observed[spec.mask].sum()), res.twice_nll, int(spec.mask.sum()), res.valid,
+                     res.status, res.nfcn, time.perf_counter() - t0, checks)
+
+
+# ------------------------------------------------------------------------------------------------
+# limits
+# ------------------------------------------------------------------------------------------------
+def limit_settings(exp, options: dict) -> dict:
+    """The card's [analysis.limit] updated by --option values (validated: a bad value is a one-line error)."""
+    if exp.analysis is None or not exp.analysis.values["limit"]:
+        raise NudmsimError(f"experiment '{exp.name}' has no [analysis.limit] section: it cannot make limits")
+    cfg = validate(exp.analysis.values["limit"], LIMIT, path=exp.card.path, prefix="analysis.limit")
+    opts = dict(options)
+    for k, v in opts.items():
+        if k in OPTION_CHOICES and str(v).lower() not in OPTION_CHOICES[k]:
+            raise NudmsimError(f"--option {k}={v}: choose one of {', '.join(OPTION_CHOICES[k])}")
+        if k == "pcl" and str(v).lower() not in ("no", "none", "off"):
+            try:
+                float(v)
+            except ValueError:
+                raise NudmsimError(f"--option pcl={v}: give a number of sigma (e.g. -1) or no") from None
+        if k == "measurement":
+            exp.analysis.measurement(v)
+    cfg.update({k: v for k, v in opts.items() if k in ("method", "truncation", "pcl", "measurement")})
+    cfg["expected"] = str(opts.get("expected", "no")).lower() in ("1", "yes", "true", "on")
+    return cfg
+
+
+def limit_point(args) -> dict:
+    """One scan point (module-level so that Dask ships it): the observed limit and/or the Asimov expectation."""
+    from .experiment import Experiment
+    from .models import planes
+    from .stats.asimov import expected_limit
+    from .stats.limits import upper_limit
+
+    card_path, x, ratio, projected, cfg, ref = args
+    exp = Experiment.load(card_path)
+    plane = planes.get(cfg["plane"])
+    out = {"x": x, "y_ref": math.nan, "observed": math.nan, "expected": math.nan, "note": ""}
+    t0 = time.perf_counter()
+    try:
+        pt = plane.point(x, ratio, ref)
+        out["y_ref"] = y_ref = plane.y(pt)
+        ws = exp.workspace(cfg["measurement"], point=pt, process=cfg["process"])
+        spec = ws.spec()
+        sig = float(sum(np.sum(s.nominal) for s in ws.samples if s.name == "signal"))
+        if not sig > 0:
+            raise NudmsimError(f"{plane.x_name} = {x:g} {plane.x_unit}: no expected signal (outside the reach)")
+        method = cfg["method"]
+        if projected or cfg["expected"]:
+            el = expected_limit(spec, cl=exp.analysis.values["cl"], method=method, truncation=cfg["truncation"])
+            out["expected"] = el.median * y_ref
+            out["bands"] = {k: b * y_ref for k, b in el.bands.items()}
+        if not projected:
+            pcl = cfg["pcl"]
+            pc = None if str(pcl).lower() in ("no", "none", "off") else float(pcl)
+            ul = upper_limit(spec, cl=exp.analysis.values["cl"], method=method,
+                             power_constraint=pc if method == "plr" else None)
+            out["observed"] = ul.mu_up * y_ref
+            out["mu_hat"] = ul.mu_hat
+            out["note"] = f"{plane.x_name}={x:.3g}: {ul.note}" if ul.note else ""
+    except NudmsimError as exc:
+        out["note"] = str(exc)
+    out["time_s"] = time.perf_counter() - t0
+    return out
+
+
+def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, params=None,
+                scheduler=None, progress=True):
+    """Limits along the card's limit plane (see the module docstring) -> a LimitCurve."""
+    from .models import planes
+    from .scan import map_points
+    from .stats.curves import LimitCurve
+
+    cfg = limit_settings(exp, options or {})
+    plane = planes.get(cfg["plane"])
+    ref = {}
+    for k, v in (params or {}).items():
+        if k not in plane.reference_keys:
+            raise NudmsimError(f"limit on {exp.name}: unknown --set {k} (only {', '.join(plane.reference_keys)}: "
+                               "the reference couplings of the signal template; the limit does not depend on them)")
+        ref[k] = float(v)
+    if projected is False and exp.analysis.observed is None:
+        raise NudmsimError(f"experiment '{exp.name}' is a projection (no [analysis.data]): add --projected")
+    if cfg["method"] == "delta-chi2" and (projected or cfg["expected"]):
+        raise NudmsimError("expected limits support methods plr and cls, not delta-chi2")
+    masses = np.asarray(masses if masses is not None else (cfg["masses"] or []), float)
+    if masses.size == 0:
+        raise NudmsimError(f"no masses to scan: give --masses (the card {exp.name} has no default)")
+    ratio = ratio if ratio is not None else (cfg["ratio"] or plane.default_ratio)
+    gen = exp.generator(cfg["process"])
+    keep, dropped, reason = [], [], ""
+    for m in masses:
+        try:
+            gen.check(plane.point(m, ratio, ref), exp)
+            keep.append(m)
+        except NudmsimError as exc:
+            if "r = m_phi/m_X" in str(exc):
+                raise
+            dropped.append(m)
+            reason = str(exc)
+    if not keep:
+        raise NudmsimError(f"no scan point is kinematically allowed ({reason})")
+    if dropped and progress:
+        print(f"note: {len(dropped)} point(s) dropped: {reason}", file=sys.stderr)
+    pts = [(str(exp.card.path), float(m), float(ratio), bool(projected), cfg, ref) for m in keep]
+    res = map_points(limit_point, pts, scheduler=scheduler, progress=progress,
+                     label=f"{exp.name} {plane.ratio_name}={ratio:g}")
+    x = np.array([r["x"] for r in res])
+    obs = np.array([r["observed"] for r in res])
+    with_exp = projected or cfg["expected"]
+    expd = np.array([r["expected"] for r in res]) if with_exp else None
+    bands = {k: np.array([r.get("bands", {}).get(k, math.nan) for r in res]) for k in ("-2", "-1", "+1", "+2")} \
+        if with_exp else {}
+    notes = sorted({r["note"] for r in res if r["note"]})
+    if not np.isfinite(obs).any() and (expd is None or not np.isfinite(expd).any()):
+        raise NudmsimError(f"{exp.name}: no limit at any point ({notes[0] if notes else 'no sensitivity'})")
+    what = "projected (Asimov, median and bands)" if projected else "observed"
+    prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; measurement "
+            f"{cfg['measurement'] or 'default'}; method {cfg['method']} (CCGV asymptotics); "
+            f"{plane.ratio_name} = {ratio:g}")
+    if dropped:
+        prov += f"; {len(dropped)} point(s) outside the kinematic reach dropped"
+    if notes:
+        prov += "; notes: " + " | ".join(notes)[:500]
+    cl = exp.analysis.values["cl"]
+    return LimitCurve(x=x, observed=obs, x_label=plane.x_name, y_label=plane.y_name, x_unit=plane.x_unit,
+                      y_unit=plane.y_unit, title=f"{exp.label} {plane.process}, {cl:.0%} CL, "
+                      f"{plane.ratio_name} = {ratio:g}", expected=expd, bands=bands, cl=cl, provenance=prov)
+
+
+__all__ = ["FitReport", "fit_measurement", "limit_curve", "limit_point", "limit_settings", "LIMIT"]
