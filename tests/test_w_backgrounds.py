@@ -118,7 +118,6 @@ def test_background_card_errors(tmp_path):
         'template = "flat"\nfraction_e = 0.001\nfraction_mu = 0.001\nnorm_error = -1': "norm_error",
         'template = "exponential"\nfraction_e = 0.001\nfraction_mu = 0.001\nnorm_error = 0.3': "slope_GeV",
     }
-    for body, msg in bad.items():
-        card = _card(tmp_path, f'[[analysis.background]]\nname = "x"\n{body}\n')
+    for body, msg in bad.items():      # refused when the card is read (schema) or when the response is built
         with pytest.raises(CardError, match=msg):
-            load_response(card)
+            load_response(_card(tmp_path, f'[[analysis.background]]\nname = "x"\n{body}\n'))

@@ -131,7 +131,7 @@ def angular_rows(grid, sqrts, m=None):
         ratio = np.where(live[:, None], both / np.where(live, nlo, 1.0)[:, None], 0.0)   # p(pT | y) up to norm
         py = np.where(live, nlo, 0.0) / np.trapezoid(np.where(live, nlo, 0.0), yq)
         mean = np.trapezoid(ratio * py[:, None], yq, axis=0)
-        h = np.where(live[:, None], ratio / mean[None, :], 1.0)
+        h = np.maximum(np.where(live[:, None], ratio / mean[None, :], 1.0), 0.0)   # no -1e-4 quadrature noise
         for i, y in enumerate(yq):
             for j, pt in enumerate(PT_GRID):
                 rows.append((ch, pt, y, *np.nan_to_num(a[:, i, j]), h[i, j]))

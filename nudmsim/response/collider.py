@@ -112,6 +112,7 @@ def load_backgrounds(card) -> tuple:
                              f"did you mean {near[0]!r}?" if near else f"use one of {', '.join(BACKGROUND_TEMPLATES)}")
         req, opt = BACKGROUND_TEMPLATES[tmpl]
         allowed = set(_BKG_COMMON) | set(req) | set(opt)
+        tab = {k: v for k, v in tab.items() if v is not None}      # keys the card schema filled with None
         for k in tab:
             if k not in allowed:
                 near = difflib.get_close_matches(k, sorted(allowed), n=1)
