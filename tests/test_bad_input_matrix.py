@@ -62,7 +62,7 @@ UNKNOWN = [
     (["generate", "cevn", "-o", "a.root"], "did you mean 'cevns'?"),
     (["predict", "nu-to-y"], "did you mean 'nu-to-x'?"),
     (["fit", "atlas_w"], "did you mean 'atlas-w'?"),
-    (["limit", "coherent201"], "did you mean 'coherent2017'?"),
+    (["limit", "coherent-2017"], "did you mean 'coherent2017'?"),
     (["validate", "coherent.sm_evnts"], "did you mean 'coherent.sm_events'?"),
     (["generate", "cevns", "-d", "coherent_csi_201", "-o", "a.root"], "did you mean 'coherent_csi_2017'?"),
     (["predict", "nu-to-x", "--set", "mX=3"], "did you mean 'm_X'?"),
