@@ -64,7 +64,7 @@ UNKNOWN = [
     (["fit", "atlas_w"], "did you mean 'atlas-w'?"),
     (["limit", "coherent-2017"], "did you mean 'coherent2017'?"),
     (["validate", "coherent.sm_evnts"], "did you mean 'coherent.sm_events'?"),
-    (["generate", "cevns", "-d", "coherent_csi_201", "-o", "a.root"], "did you mean 'coherent_csi_2017'?"),
+    (["generate", "cevns", "-d", "coherent-csi-2017", "-o", "a.root"], "did you mean 'coherent_csi_2017'?"),
     (["predict", "nu-to-x", "--set", "mX=3"], "did you mean 'm_X'?"),
     (["generate", "cevns", "--sed", "1", "-o", "a.root"], ["did you mean '--seed'?", "nudmsim generate --help"]),
     (["limit", "coherent2017", "--masss", "1,2"], "did you mean '--masses'?"),
