@@ -207,8 +207,10 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
     if not np.isfinite(obs).any() and (expd is None or not np.isfinite(expd).any()):
         raise NudmsimError(f"{exp.name}: no limit at any point ({notes[0] if notes else 'no sensitivity'})")
     what = "projected (Asimov, median and bands)" if projected else "observed"
+    mdesc = exp.analysis.measurement(cfg["measurement"]).get("description", "")
     prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; measurement "
-            f"{cfg['measurement'] or 'default'}; method {cfg['method']} (CCGV asymptotics); "
+            f"{cfg['measurement'] or 'default'}{' (' + mdesc.replace('; ', ', ') + ')' if mdesc else ''}; method {cfg['method']} "
+            f"(CCGV asymptotics); "
             f"{plane.ratio_name} = {ratio:g}")
     if dropped:
         prov += f"; {len(dropped)} point(s) outside the kinematic reach dropped"
