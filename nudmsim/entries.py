@@ -149,7 +149,9 @@ def fit_printout(exp, rep) -> dict:
     for k in pub:
         if k.startswith("fit_") and not k.endswith("_error"):
             ref = f"; published {pub[k]:g} +- {pub.get(k + '_error', pub.get(k.replace('_events', '_error'), 0)):g}"
-    out = {f"{rep.poi} (fit)": (rep.value, f"(MINOS {lo:+.3g}/{hi:+.3g}{ref})")}
+    desc = exp.analysis.measurement(rep.measurement).get("description", "")
+    out = {"measurement": (rep.measurement, f"({desc})" if desc else ""),
+           f"{rep.poi} (fit)": (rep.value, f"(MINOS {lo:+.3g}/{hi:+.3g}{ref})")}
     for k, v in rep.values.items():
         if k == rep.poi:
             continue

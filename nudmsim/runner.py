@@ -276,11 +276,12 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
         if with_exp else {}
     notes = sorted({r["note"] for r in res if r["note"]})
     what = "projected (Asimov, median and bands)" if projected else "observed"
+    mdesc = exp.analysis.measurement(cfg["measurement"]).get("description", "")
     how = {"plr": "CCGV asymptotics", "cls": "CCGV asymptotics", "delta-chi2": "Delta chi2 quantile",
            "table": "the release's toy-MC critical values", "bound": "most-constraining-bin Poisson bound"}
     prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; likelihood {cfg['kind']}; "
-            f"measurement {cfg['measurement'] or 'default'}; method {cfg['method']} "
-            f"({how.get(cfg['method'], cfg['method'])}){at.replace(',', ';', 1)}")
+            f"measurement {cfg['measurement'] or 'default'}{' (' + mdesc.replace('; ', ', ') + ')' if mdesc else ''}; "
+            f"method {cfg['method']} ({how.get(cfg['method'], cfg['method'])}){at.replace(',', ';', 1)}")
     if dropped:
         prov += f"; {len(dropped)} point(s) outside the kinematic reach dropped"
     if notes:

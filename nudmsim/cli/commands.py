@@ -340,6 +340,9 @@ def cmd_limit(args) -> int:
 
             write_limit_curve(curve, tmps[2], name=csv.stem[:64])
     print(f"{curve.title}: {len(curve.x)} points in {dt:.1f} s -> {', '.join(map(str, outputs))}")
+    meas = [p for p in (curve.provenance or "").split("; ") if p.startswith("measurement ")]
+    if meas:   # which likelihood (e.g. which steady-state background model) and why
+        print(f"  {meas[0]}")
     y = curve.observed if np.any(np.isfinite(curve.observed)) else curve.expected
     for xv, yv in zip(curve.x, y):
         bound = (f"{curve.y_label} {curve.relation} {yv:.3e} {curve.y_unit}" if np.isfinite(yv) else
