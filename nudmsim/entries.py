@@ -192,7 +192,8 @@ def engine_limit(name: str, limit_name: str | None = None, options: tuple | None
 LIMIT_OPTION_DOCS = {
     "measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
     "method": "poisson likelihood: plr (default, CCGV q~) | cls | delta-chi2 (2.706); binwise_table: "
-              "table (default, the release's toy-MC critical values) | delta-chi2; bin_bound: bound",
+              "table (default, the release's toy-MC critical values) | delta-chi2; bin_bound: bound; maximum_gap: "
+              "maximum_gap",
     "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
     "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
     "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}

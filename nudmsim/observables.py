@@ -8,10 +8,14 @@ which carries its unit)::
     t_us = { edges = [0.0, 0.5, 1.0, 2.0, 6.0] }        # explicit edges (strictly increasing)
     E_R_keV = { range = [1.0, 100.0], bins = 20, log = true }
     E_obs_ee_keV = { centres = { file = "borexino/spectrum.csv", column = "c2_energy_keV" }, edges = [70.0, 1e7] }
+    E_rec_keV = { edges = [0.0301, 16.0], edges_at = { file = "cresst3/events.csv", column = "E_keV" } }
 
 ``centres`` takes the bins of a released spectrum from its bin centres (edges halfway between consecutive
 centres, the outer ones half a spacing out); ``edges`` given with it are added (e.g. a threshold below the
-spectrum and an overflow bin above it).
+spectrum and an overflow bin above it).  ``edges_at`` puts a bin edge at every value of a table column inside
+``edges``' range (the ends of the axis): with the released events of an unbinned analysis the bins are the gaps
+between consecutive events, which is what the maximum-gap method needs (values outside the range are outside the
+analysis and dropped; repeated values give one edge).
 
 A :class:`Observables` histograms a :class:`~nudmsim.response.stage.Batch` (rows outside the edges are
 dropped, as in ``numpy.histogramdd``; the upper edge of the last bin is included).
@@ -36,6 +40,9 @@ AXIS = Section("observables.<column>", "one analysis axis; give exactly one of e
                    Field("centres", dict, default=None,
                          doc="{ file, column }: bins from a table's bin centres (edges halfway between them, "
                              "the outer ones half a spacing out), merged with `edges` if given"),
+                   Field("edges_at", dict, default=None,
+                         doc="{ file, column }: a bin edge at each value of a table column inside the range of "
+                             "`edges` (e.g. the events of an unbinned analysis: the bins are the gaps between them)"),
                ))
 
 
@@ -66,11 +73,11 @@ class Axis:
         return f"Axis({self.name!r}, {self.nbins} bins on [{self.edges[0]:g}, {self.edges[-1]:g}])"
 
 
-def _centre_edges(name: str, spec, path, resolve_file) -> np.ndarray:
+def _file_column(key: str, spec, path, resolve_file) -> tuple[np.ndarray, str]:
+    """(values, file name) of a { file, column } table of the card."""
     from .response.tables import read_table
     from .schema import suggest
 
-    key = f"observables.{name}.centres"
     if not isinstance(spec, dict) or set(spec) != {"file", "column"}:
         raise CardError(path, key, "must be { file = \"...\", column = \"...\" }")
     if resolve_file is None:
@@ -80,9 +87,14 @@ def _centre_edges(name: str, spec, path, resolve_file) -> np.ndarray:
     if spec["column"] not in header:
         raise CardError(path, f"{key}.column", f"file {fpath.name} has no column '{spec['column']}'",
                         suggest(spec["column"], header) or f"columns: {', '.join(header)}")
-    x = arr[:, header.index(spec["column"])]
+    return arr[:, header.index(spec["column"])], fpath.name
+
+
+def _centre_edges(name: str, spec, path, resolve_file) -> np.ndarray:
+    key = f"observables.{name}.centres"
+    x, fname = _file_column(key, spec, path, resolve_file)
     if len(x) < 2 or np.any(np.diff(x) <= 0):
-        raise CardError(path, key, f"column '{spec['column']}' of {fpath.name} must hold at least two strictly "
+        raise CardError(path, key, f"column '{spec['column']}' of {fname} must hold at least two strictly "
                         "increasing bin centres")
     mid = 0.5 * (x[1:] + x[:-1])
     return np.concatenate([[x[0] - 0.5 * (x[1] - x[0])], mid, [x[-1] + 0.5 * (x[-1] - x[-2])]])
@@ -101,6 +113,18 @@ def axis_from_card(name: str, table, path, resolve_file=None) -> Axis:
         if not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0):
             raise CardError(path, key, "bin edges must be finite and strictly increasing")
         return Axis(name, edges, v["label"])
+    if v["edges_at"] is not None:
+        if v["edges"] is None or any(v[k] is not None for k in ("range", "width", "bins")):
+            raise CardError(path, f"{key}.edges_at", "needs edges = [low, high] (the ends of the axis) and "
+                            "no range, width or bins")
+        x, _ = _file_column(f"{key}.edges_at", v["edges_at"], path, resolve_file)
+        ends = np.asarray(v["edges"], float)
+        if len(ends) < 2 or not np.all(np.isfinite(ends)) or np.any(np.diff(ends) <= 0):
+            raise CardError(path, f"{key}.edges", "bin edges must be finite and strictly increasing (at least two)")
+        if not np.all(np.isfinite(x)):
+            raise CardError(path, f"{key}.edges_at", "column has a non-finite value")
+        inside = x[(x >= ends[0]) & (x <= ends[-1])]
+        v = {**v, "edges": np.union1d(ends, inside).tolist()}
     given = [k for k in ("edges", "width", "bins") if v[k] is not None]
     if len(given) != 1:
         raise CardError(path, key, f"give exactly one of edges, width, bins (got {', '.join(given) or 'none'})",

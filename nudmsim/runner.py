@@ -278,7 +278,8 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
     what = "projected (Asimov, median and bands)" if projected else "observed"
     mdesc = exp.analysis.measurement(cfg["measurement"]).get("description", "")
     how = {"plr": "CCGV asymptotics", "cls": "CCGV asymptotics", "delta-chi2": "Delta chi2 quantile",
-           "table": "the release's toy-MC critical values", "bound": "most-constraining-bin Poisson bound"}
+           "table": "the release's toy-MC critical values", "bound": "most-constraining-bin Poisson bound",
+           "maximum_gap": "Yellin's maximum gap on the released events, no background subtracted"}
     prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; likelihood {cfg['kind']}; "
             f"measurement {cfg['measurement'] or 'default'}{' (' + mdesc.replace('; ', ', ') + ')' if mdesc else ''}; "
             f"method {cfg['method']} ({how.get(cfg['method'], cfg['method'])}){at.replace(',', ';', 1)}")

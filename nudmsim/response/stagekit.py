@@ -454,6 +454,33 @@ def load_matrix(ctx: StageContext, values: dict, x_key: str, y_key: str, m_key: 
     return x_edges, y_edges, P
 
 
+def target_nuclei(target):
+    """The isotopes of an experiment target (duck-typed: ``.nuclei``, ``.isotopes`` or a sequence)."""
+    if target is None:
+        return None
+    for attr in ("nuclei", "isotopes"):
+        if hasattr(target, attr):
+            return list(getattr(target, attr))
+    if hasattr(target, "Z") and hasattr(target, "A"):
+        return [target]
+    try:
+        return list(target)
+    except TypeError:
+        return None
+
+
+def species_index(stage: StageBase, batch: Batch, column: str, n: int, key: str = "species_column") -> np.ndarray:
+    """The isotope index of each row (column ``column`` of the truth rows, e.g. ``target_id``), checked to lie
+    in 0..n-1 (errors name the card and the stage's key)."""
+    if column not in batch:
+        raise stage.error(key, f"the rows have no column '{column}'", "name the isotope-index column of the truth rows")
+    sp = np.asarray(batch[column]).astype(np.int64)
+    if len(sp) and (sp.min() < 0 or sp.max() >= n):
+        raise NudmsimError(f"{stage.ctx.path}: key '{stage.ctx.key}.{key}': column '{column}' has an index outside "
+                           f"the target's {n} isotopes")
+    return sp
+
+
 def bin_centre(x, width: float) -> np.ndarray:
     """Centre of the bin of ``width`` (aligned at 0) containing x."""
     return (np.floor(np.asarray(x, dtype=float) / width) + 0.5) * width
@@ -473,4 +500,4 @@ def isfinite_number(x) -> bool:
 __all__ = ["StageBase", "ParamSet", "VectorVariants", "column_unit", "UNITS", "ENERGY_UNITS", "TIME_UNITS",
            "resolve_file", "read_columns", "pick_column", "check_xy", "check_edges", "interpolate",
            "load_matrix", "bin_centre", "on_field", "to_field", "unit_field", "out_of_range_field",
-           "errors_section", "variant_section", "energy_scale"]
+           "errors_section", "variant_section", "energy_scale", "target_nuclei", "species_index"]

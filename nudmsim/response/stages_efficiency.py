@@ -28,6 +28,8 @@ from .stagekit import (
     out_of_range_field,
     pick_column,
     read_columns,
+    species_index,
+    target_nuclei,
     unit_field,
     variant_section,
 )
@@ -204,37 +206,47 @@ class TableEfficiency(_Efficiency):
            "`column`) or inline (`x`, `efficiency`); ε in [0, 1], x strictly increasing, in the column's unit.  "
            "`out_of_range` is explicit: clamp = the end value, zero = 0, error = refuse.  Optional "
            "`evaluate_on_bins` as in logistic.  `scale_error` (relative) makes an overall scale s of the table "
-           "(nominal 1; ε → min(s ε, 1)) the nuisance `<label>_scale`.")
+           "(nominal 1; ε → min(s ε, 1)) the nuisance `<label>_scale`.  Per recoiling isotope: `per_isotope = "
+           "{ O = \"...csv\", Ca = \"...csv\", W = \"...csv\" }` gives each row the table of its target isotope "
+           "(index in `species_column`, default `target_id`); a key is an element (all its isotopes) or an "
+           "isotope (e.g. \"O16\", overriding its element), and every isotope of the target needs a table "
+           "(CRESST-III's per-element signal-survival probabilities, arXiv:1905.07335).")
     schema = Section("efficiency/table", fields=(
         on_field(None, "observable column x"), _TO_EFF,
         Field("file", str, default=None, doc="CSV table (data/ layout)"),
-        Field("x_column", str, default=None, doc="column of x in the file (default: the first)"),
-        Field("column", str, default=None, doc="column of ε in the file (default: the second)"),
+        Field("x_column", str, default=None, doc="column of x in the file(s) (default: the first)"),
+        Field("column", str, default=None, doc="column of ε in the file(s) (default: the second)"),
         Field("x", list, default=None, doc="inline x values"),
         Field("efficiency", list, default=None, doc="inline ε values in [0, 1]"),
+        Field("per_isotope", dict, default=None,
+              doc="element or isotope of the target -> CSV table (columns x_column, column): one table per "
+                  "recoiling isotope, selected by species_column"),
+        Field("species_column", str, default="target_id",
+              doc="per_isotope: column holding the index of the recoiling isotope in the target"),
         out_of_range_field(),
         _EVAL_BINS,
         Field("scale_error", float, default=0.0, lo=0.0,
               doc="relative 1σ error of the whole table (> 0: nuisance `<label>_scale`, nominal 1)"),
-    ), one_of=(("file", "x"),))
+    ), one_of=(("file", "x", "per_isotope"),))
 
     def __init__(self, values, ctx):
         super().__init__(values, ctx)
-        if values["file"]:
-            for k in ("efficiency",):
-                if values[k] is not None:
-                    raise ctx.error(k, "is given together with file", "use column = \"...\" with a file")
-            path, header, arr = read_columns(ctx, "file", values["file"])
-            xc = values["x_column"] or header[0]
-            yc = values["column"] or (header[1] if len(header) > 1 else header[0])
-            x = pick_column(ctx, "file", path, header, arr, xc, "x_column")
-            y = pick_column(ctx, "file", path, header, arr, yc, "column")
-            where = "file"
+        self.species_column = values["species_column"]
+        self.tables = None            # per_isotope: (x, ε) per target isotope
+        if values["per_isotope"] is not None:
+            if values["efficiency"] is not None:
+                raise ctx.error("efficiency", "is given together with per_isotope", "give tables per isotope only")
+            self.tables = self._per_isotope(values, ctx)
+            self.x, self.y = self.tables[0]
+        elif values["file"]:
+            if values["efficiency"] is not None:
+                raise ctx.error("efficiency", "is given together with file", "use column = \"...\" with a file")
+            self.x, self.y = self._file_table(values, ctx, "file", values["file"])
         else:
             if values["efficiency"] is None:
                 raise ctx.error("efficiency", "is missing", "give efficiency = [...] with x = [...]")
-            x, y, where = values["x"], values["efficiency"], "efficiency"
-        self.x, self.y = check_xy(ctx, where, x, y, lo=0.0, hi=1.0, what="efficiency")
+            self.x, self.y = check_xy(ctx, "efficiency", values["x"], values["efficiency"], lo=0.0, hi=1.0,
+                                      what="efficiency")
         self.rule = values["out_of_range"]
         self.binw = values["evaluate_on_bins"]
         self.scale_error = values["scale_error"]
@@ -242,13 +254,69 @@ class TableEfficiency(_Efficiency):
             self.add_nuisance("scale", 1.0, self.scale_error, doc="scale of the efficiency table",
                               bounds=(0.0, None))
 
-    def efficiency(self, x, values):
+    @staticmethod
+    def _file_table(values, ctx, key, name):
+        path, header, arr = read_columns(ctx, key, name)
+        xc = values["x_column"] or header[0]
+        yc = values["column"] or (header[1] if len(header) > 1 else header[0])
+        x = pick_column(ctx, key, path, header, arr, xc, "x_column")
+        y = pick_column(ctx, key, path, header, arr, yc, "column")
+        return check_xy(ctx, key, x, y, lo=0.0, hi=1.0, what="efficiency")
+
+    def _per_isotope(self, values, ctx) -> list:
+        """(x, ε) for each isotope of the target: its own key, else its element's."""
+        from ..schema import suggest
+
+        nuclei = target_nuclei(ctx.target)
+        if not nuclei:
+            raise ctx.error("per_isotope", "needs the experiment's target (its isotopes)", "use file = ... instead")
+        names = {n.name for n in nuclei} | {n.symbol for n in nuclei}
+        spec = values["per_isotope"]
+        for k, v in spec.items():
+            if k not in names:
+                raise ctx.error(f"per_isotope.{k}", "is not an element or isotope of the target",
+                                suggest(k, names) or f"the target has {', '.join(sorted(names))}")
+            if not isinstance(v, str):
+                raise ctx.error(f"per_isotope.{k}", f"is {v!r}", "give the name of a CSV table file")
+        loaded, out, missing = {}, [], []
+        for n in nuclei:
+            k = n.name if n.name in spec else n.symbol
+            if k not in spec:
+                missing.append(n.name)
+                continue
+            if k not in loaded:
+                loaded[k] = self._file_table(values, ctx, f"per_isotope.{k}", spec[k])
+            out.append(loaded[k])
+        if missing:
+            raise ctx.error("per_isotope", f"has no table for {', '.join(missing)}",
+                            "give one per element (or per isotope) of the target")
+        return out
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.on, self.species_column) if self.tables is not None else (self.on,)
+
+    def _table_eff(self, x, xs, ys, values):
         if self.binw:
             x = bin_centre(x, self.binw)
-        e = interpolate(self, x, self.x, self.y, self.rule)
+        e = interpolate(self, x, xs, ys, self.rule)
         if self.scale_error > 0:
             e = np.clip(e * self.value(values, "scale", 1.0), 0.0, 1.0)
         return e
+
+    def efficiency(self, x, values):
+        return self._table_eff(x, self.x, self.y, values)
+
+    def weights(self, batch, values):
+        if self.tables is None:
+            return super().weights(batch, values)
+        x = self.column(batch, self.on)
+        sp = species_index(self, batch, self.species_column, len(self.tables))
+        eff = np.zeros(len(x))
+        for i in np.unique(sp):
+            sel = sp == i
+            eff[sel] = self._table_eff(x[sel], *self.tables[i], values)
+        return eff, batch.weight * eff
 
 
 @register_stage

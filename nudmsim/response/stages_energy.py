@@ -35,6 +35,8 @@ from .stagekit import (
     on_field,
     pick_column,
     read_columns,
+    species_index,
+    target_nuclei,
     to_field,
 )
 
@@ -352,7 +354,7 @@ class LindhardQuenching(_Quenching):
         if values["Z"] is not None:
             species = [(values["Z"], values["A"], 1.0)]
         else:
-            nuclei = _target_nuclei(ctx.target)
+            nuclei = target_nuclei(ctx.target)
             if not nuclei:
                 raise ctx.error("Z", "is missing and the experiment has no target to take it from",
                                 "give Z and A of the recoiling nucleus")
@@ -394,21 +396,6 @@ class LindhardQuenching(_Quenching):
         out = np.empty_like(e)
         _lindhard_kernel(len(e), np.ascontiguousarray(e), species, Z ** (-7.0 / 3.0), k, out)
         return out
-
-
-def _target_nuclei(target):
-    """The isotopes of an experiment target (duck-typed: ``.nuclei``, ``.isotopes`` or a sequence)."""
-    if target is None:
-        return None
-    for attr in ("nuclei", "isotopes"):
-        if hasattr(target, attr):
-            return list(getattr(target, attr))
-    if hasattr(target, "Z") and hasattr(target, "A"):
-        return [target]
-    try:
-        return list(target)
-    except TypeError:
-        return None
 
 
 def _composition_check(value) -> str | None:
@@ -465,7 +452,7 @@ class BirksQuenching(_Quenching):
         if rec in ("p", "proton"):
             self.Z_ion, self.mass_keV = 1, c.M_PROTON / c.keV
         elif rec == "target":
-            nuclei = _target_nuclei(ctx.target)
+            nuclei = target_nuclei(ctx.target)
             if not nuclei:
                 raise ctx.error("recoil", "is \"target\" but the experiment has no target",
                                 "name the ion: \"p\" or an isotope such as \"C12\"")
@@ -498,13 +485,7 @@ class BirksQuenching(_Quenching):
     def e_ee_keV(self, e, batch, values):
         if self.ions is None:
             return self.table(values).visible(e)
-        if self.species_column not in batch:
-            raise self.error("species_column", f"the rows have no column '{self.species_column}'",
-                             "name the isotope-index column of the truth rows")
-        sp = np.asarray(batch[self.species_column]).astype(np.int64)
-        if len(sp) and (sp.min() < 0 or sp.max() >= len(self.ions)):
-            raise NudmsimError(f"{self.ctx.path}: key '{self.ctx.key}.species_column': column "
-                               f"'{self.species_column}' has an index outside the target's {len(self.ions)} isotopes")
+        sp = species_index(self, batch, self.species_column, len(self.ions))
         out = np.zeros_like(e)
         for i in np.unique(sp):
             sel = sp == i

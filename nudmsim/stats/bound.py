@@ -1,15 +1,20 @@
-"""The ``bin_bound`` likelihood kind: a conservative, background-free bound from the most constraining bin.
+"""The ``bin_bound`` likelihood kind: a conservative bound from the most constraining bin (background-free, or
+with a released background expectation where there is one).
 
 For a published spectrum without a background model (or with bins known only through an upper bound on
 their rate), the signal may not exceed, in any bin i, the ``cl`` Poisson upper limit of the observed count
 n_i (no background subtracted), nor a rate bound where one is given.  With S_i the expected signal in the
 card's exposure at POI = 1,
 
-    mu_up = min_i  B_i / S_i,     B_i = N_cl(n_i) E / e_i      (counting bins)
+    mu_up = min_i  B_i / S_i,     B_i = N_cl(n_i) E / e_i      (counting bins of a rate spectrum)
+                                  B_i = N_cl(n_i) - min(b_i, n_i)   (counts in the card's exposure, known b_i)
                                   B_i = R_i E                   (rate-bound bins),
 
 N_cl(n) = chi2.ppf(cl, 2 (n + 1)) / 2 the one-sided Poisson upper limit, e_i the data's exposure in bin i,
-E the card's exposure and R_i a bound on the rate.  Bins with S_i < 1e-6 of the constrained signal are
+E the card's exposure and R_i a bound on the rate.  Where a release gives a background expectation b_i for a
+bin (``background``, with counts ``observed`` in the card's exposure), B_i is the classical upper limit with
+known background, P(N <= n_i | B_i + b_i) = 1 - cl, i.e. N_cl(n_i) - b_i; a background above the count is
+lowered to it (B_i = N_cl(n_i) - n_i), which is conservative.  Without a background a bin is background-free.  Bins with S_i < 1e-6 of the constrained signal are
 skipped (numerical tails), and no limit is claimed (one-line error: the point is NaN) when the constrained
 bins hold less than ``min_fraction`` of the signal in all observable bins.
 
@@ -31,6 +36,10 @@ Card syntax::
     spectrum = { file = "borexino/...csv", x = "c2_energy_keV", rate = "c4_rate", error = "c5_rate_err" }
     rate_exposure_kg_days = 1.0e5                 # rates per (100 t x day)
     rate_bounds = [ { range = [0.0, 212.0], rate = 3.456e6 } ]
+
+or, for counts per analysis bin with a known background where there is one (DarkSide-50 S2-only)::
+
+    likelihood_options = { observed = [680.0, 630.0, 4130.0], background = [0.0, 0.0, 4080.0] }
 """
 from __future__ import annotations
 
@@ -60,8 +69,13 @@ RATE_BOUND = Section("analysis.likelihood_options.rate_bounds[]", "bins bounded 
 ))
 OPTIONS = Section("analysis.likelihood_options", "bin_bound: most-constraining-bin Poisson bound", fields=(
     Field("spectrum", SPECTRUM, default=None, doc=SPECTRUM.doc),
-    Field("rate_exposure_kg_days", float, lo=0, lo_open=True, unit="kg day",
-          doc="the exposure unit of the rates (1e5 = per 100 t x day)"),
+    Field("observed", list, default=None, lo=0, doc="counts observed in the card's exposure, one per "
+                                                    "observable bin (instead of a spectrum)"),
+    Field("background", list, default=None, lo=0,
+          doc="with observed: known background per bin in the card's exposure (classical limit with known "
+              "background; a background above the count is lowered to it)"),
+    Field("rate_exposure_kg_days", float, default=None, lo=0, lo_open=True, unit="kg day",
+          doc="the exposure unit of the rates of spectrum and rate_bounds (1e5 = per 100 t x day)"),
     Field("rate_bounds", list, item=RATE_BOUND, default=[], doc="bins known through a rate upper bound"),
     Field("min_fraction", float, default=0.01, lo=0, hi=1,
           doc="no limit unless the constrained bins hold at least this fraction of the signal in all bins"),
@@ -70,9 +84,12 @@ OPTIONS = Section("analysis.likelihood_options", "bin_bound: most-constraining-b
 ))
 
 
-def poisson_upper(n, cl: float) -> np.ndarray:
-    """One-sided ``cl`` Poisson upper limit on the mean for n observed (no background)."""
-    return 0.5 * sps.chi2.ppf(cl, 2.0 * (np.asarray(n, float) + 1.0))
+def poisson_upper(n, cl: float, background=0.0) -> np.ndarray:
+    """One-sided ``cl`` Poisson upper limit on a signal for n observed with a known ``background`` b:
+    P(N <= n | s + b) = 1 - cl, i.e. s = chi2.ppf(cl, 2 (n + 1)) / 2 - b, with b lowered to n when it
+    exceeds it (conservative; b = 0: the background-free limit)."""
+    n = np.asarray(n, float)
+    return 0.5 * sps.chi2.ppf(cl, 2.0 * (n + 1.0)) - np.minimum(np.asarray(background, float), n)
 
 
 def _spectrum(opts, exp):
@@ -106,14 +123,36 @@ def prepare(opts: dict, exp, analysis: dict) -> dict:
     if len(obs.axes) != 1:
         raise CardError(path, "analysis.likelihood", "bin_bound needs exactly one observable axis")
     ax = obs.axes[0]
+    cl = float(analysis["cl"])
+    n_obs = np.full(ax.nbins, math.nan)
+    bound = np.full(ax.nbins, math.inf)
+    key = "analysis.likelihood_options"
+    if opts["observed"] is not None:
+        if opts["spectrum"] is not None:
+            raise CardError(path, f"{key}.observed", "is given with spectrum", "give one of them")
+        n = np.asarray(opts["observed"], float)
+        b = np.zeros(len(n)) if opts["background"] is None else np.asarray(opts["background"], float)
+        for k, v in (("observed", n), ("background", b)):
+            if len(v) != ax.nbins:
+                raise CardError(path, f"{key}.{k}", f"has {len(v)} entries but {ax.name} has {ax.nbins} bins",
+                                "give one per observable bin")
+        n_obs[:] = n
+        bound = poisson_upper(n, cl, b)
+    elif opts["background"] is not None:
+        raise CardError(path, f"{key}.background", "needs observed", "give the observed counts per bin")
+    if opts["spectrum"] is None and not opts["rate_bounds"]:
+        if opts["observed"] is None:
+            raise CardError(path, key, "gives no counts", "give observed = [...], or spectrum / rate_bounds")
+        return {"bound": bound.tolist(), "n_obs": n_obs.tolist(), "min_fraction": opts["min_fraction"],
+                "nuisance_sigma": opts["nuisance_sigma"]}
+    if opts["rate_exposure_kg_days"] is None:
+        raise CardError(path, f"{key}.rate_exposure_kg_days", "is missing",
+                        "give the exposure unit of the rates (e.g. 1.0e5 = per 100 t x day)")
     exposure = getattr(exp.source, "exposure_kg_days", None)
     if exposure is None:
         raise CardError(path, "analysis.likelihood", "bin_bound needs a source with an exposure in kg days "
                         "(a halo source: target mass x live days)")
     card_exp = exposure(exp.target.mass_kg) / opts["rate_exposure_kg_days"]   # in the rates' exposure unit
-    cl = float(analysis["cl"])
-    n_obs = np.full(ax.nbins, math.nan)
-    bound = np.full(ax.nbins, math.inf)
     if opts["spectrum"] is not None:
         cols = _spectrum(opts, exp)
         rate, err = cols["rate"], cols["error"]
@@ -209,7 +248,8 @@ class BinBound:
 
 register_likelihood_kind(LikelihoodKind(
     "bin_bound", OPTIONS, prepare, BinBound, ("bound",), projection=False, observed=observed,
-    doc="conservative background-free bound: the signal may not exceed the Poisson upper limit of the observed "
-        "counts (or a rate bound) in any bin; response nuisances as an envelope"))
+    doc="conservative bound: the signal may not exceed the Poisson upper limit of the observed counts (a known "
+        "background subtracted where given, else none) or a rate bound in any bin; response nuisances as an "
+        "envelope"))
 
 __all__ = ["BinBound", "poisson_upper", "OPTIONS"]

@@ -48,7 +48,7 @@ class LikelihoodKind:
 LIKELIHOOD_KINDS: dict[str, LikelihoodKind] = {}
 
 #: modules that register likelihood kinds (imported on first lookup)
-KIND_MODULES = ["nudmsim.stats.binwise", "nudmsim.stats.bound"]
+KIND_MODULES = ["nudmsim.stats.binwise", "nudmsim.stats.bound", "nudmsim.stats.maxgap"]
 
 
 def register_likelihood_kind(kind: LikelihoodKind) -> LikelihoodKind:

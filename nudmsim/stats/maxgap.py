@@ -9,6 +9,18 @@ than x is (Yellin eq. 2)
 A signal normalisation is excluded at 90% CL when C0(x, mu) >= 0.90.  With no event in the range the only gap
 holds all the signal (x = mu) and C0 = 1 - e^{-mu}: the limit is mu = 2.303, the zero-event Poisson limit (test).
 The method never subtracts background, so it is conservative when events are background.
+
+The likelihood kind ``maximum_gap`` applies it to an experiment card (CRESST-III detector A, the method CRESST
+uses): the card's unbinned events (``[analysis] data = { events = ... }``) and one observable axis with a bin
+edge at every event inside its range (``[observables] X = { edges = [low, high], edges_at = { file, column } }``),
+so that the expected signal between consecutive events is a sum of whole bins (exact, no interpolation)::
+
+    [analysis]
+    likelihood = "maximum_gap"
+    data = { events = "cresst3/cresst3_detA_events_AR.csv", columns = { E_rec_keV = "E_keV" } }
+
+The limit on the POI multiple mu of the signal sample is ``upper_limit_scale``; the range of the maximum gap is
+the axis (``[analysis] range`` is refused), and there is no fit, no nuisance parameter and no Asimov projection.
 """
 from __future__ import annotations
 
@@ -16,6 +28,9 @@ import math
 
 import numpy as np
 from scipy import optimize
+
+from ..errors import CardError, NudmsimError
+from .kinds import LikelihoodKind, register_likelihood_kind
 
 
 def c0(x: float, mu: float) -> float:
@@ -73,3 +88,107 @@ def upper_limit_scale(max_gap: float, total: float, cl: float = 0.90) -> float:
     while f(hi) < 0:
         hi *= 2.0
     return optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-10)
+
+
+# ------------------------------------------------------------------------------------------------
+# the likelihood kind
+# ------------------------------------------------------------------------------------------------
+def event_bounds(edges, events) -> np.ndarray | None:
+    """Indices of the bin edges at the events inside [edges[0], edges[-1]], with 0 and the last index (the gap
+    boundaries), or None if an event inside the range is not a bin edge."""
+    e = np.asarray(edges, float)
+    x = np.asarray(events, float)
+    x = x[(x >= e[0]) & (x <= e[-1])]
+    i = np.clip(np.searchsorted(e, x), 0, len(e) - 1)
+    j = np.clip(i - 1, 0, len(e) - 1)
+    near = np.where(np.abs(e[i] - x) <= np.abs(e[j] - x), i, j)
+    if not np.allclose(e[near], x, rtol=1e-12, atol=0.0):
+        return None
+    return np.unique(np.concatenate([[0], near, [len(e) - 1]]))
+
+
+def bin_gaps(signal_per_bin, bounds) -> np.ndarray:
+    """Expected signal in each gap: the bins between consecutive boundaries summed."""
+    c = np.concatenate([[0.0], np.cumsum(np.asarray(signal_per_bin, float))])
+    return np.diff(c[np.asarray(bounds, int)])
+
+
+def prepare(opts: dict, exp, analysis: dict) -> dict:
+    from ..analysis_files import _columns, _table
+
+    path = exp.card.path
+    obs = exp.observables
+    if len(obs.axes) != 1:
+        raise CardError(path, "analysis.likelihood", "maximum_gap needs exactly one observable axis")
+    ax = obs.axes[0]
+    data = analysis["data"]
+    if data is None or data["events"] is None:
+        raise CardError(path, "analysis.data", "maximum_gap needs the unbinned events",
+                        "give data = { events = \"FILE\", columns = { OBSERVABLE = \"COLUMN\" } }")
+    if analysis["range"]:
+        raise CardError(path, "analysis.range", "is not used by maximum_gap (the gaps run over the whole axis)",
+                        f"drop it and give the axis {ax.name} the analysis range as its edges")
+    cols = _columns(data, obs, path, "analysis.data")
+    tab = _table(exp, data["events"], "analysis.data.events", cols.values())
+    events = np.asarray(tab[cols[ax.name]], float)
+    bounds = event_bounds(ax.edges, events)
+    if bounds is None:
+        raise CardError(path, f"observables.{ax.name}", "has no bin edge at some events of analysis.data",
+                        "give the axis edges_at = { file = ..., column = ... } with the events file")
+    inside = int(np.sum((events >= ax.edges[0]) & (events <= ax.edges[-1])))
+    return {"bounds": bounds.tolist(), "n_events": inside}
+
+
+class MaximumGap:
+    """Spec-compatible evaluator of a ``maximum_gap`` workspace."""
+
+    def __init__(self, ws):
+        from dataclasses import replace
+
+        self.ws = ws
+        self.base = replace(ws, likelihood={"kind": "poisson"}).spec()
+        self.bounds = np.asarray(ws.likelihood["bounds"], int)
+        self.n_events = int(ws.likelihood.get("n_events", 0))
+        self.name, self.poi, self.mask, self.observed = ws.name, ws.poi, ws.mask, ws.observed
+        free = [p.name for p in ws.parameters.values() if not p.fixed and p.name != ws.poi]
+        if free:
+            raise NudmsimError(f"workspace {ws.name}: the maximum gap has no nuisance parameters, but the "
+                               f"measurement has {', '.join(free)} (fix them or give the samples nuisances = \"none\")")
+
+    def nominal(self, **overrides):
+        return self.base.nominal(**overrides)
+
+    def expected(self, params):
+        return self.base.expected(params)
+
+    def signal(self) -> np.ndarray:
+        """Expected counts per bin proportional to the POI (at POI = 1)."""
+        on = self.base.expected(self.base.nominal(**{self.poi: 1.0}))
+        off = self.base.expected(self.base.nominal(**{self.poi: 0.0}))
+        return (on - off).ravel()
+
+    def gaps(self) -> np.ndarray:
+        return bin_gaps(self.signal(), self.bounds)
+
+    def upper_limit(self, *, cl: float = 0.9, method: str = "maximum_gap", power_constraint=None, **_):
+        from .limits import UpperLimit
+
+        if method != "maximum_gap":
+            raise NudmsimError(f"{self.name}: the maximum_gap kind has one method, maximum_gap (got {method})")
+        g = self.gaps()
+        total = float(g.sum())
+        if not total > 0:
+            raise NudmsimError(f"{self.name}: no expected signal in the analysis range")
+        mu = upper_limit_scale(float(g.max()), total, cl)
+        return UpperLimit(mu, math.nan, math.nan, cl, method, math.nan, 0, None)
+
+    def expected_limit(self, *args, **kw):
+        raise NudmsimError(f"{self.name}: the maximum gap uses no background model, so no Asimov projection")
+
+
+register_likelihood_kind(LikelihoodKind(
+    "maximum_gap", None, prepare, MaximumGap, ("maximum_gap",), projection=False,
+    doc="Yellin's maximum gap (PRD 66 (2002) 032005) on the card's unbinned events, no background subtracted; "
+        "the observable's bin edges must include the events (edges_at)"))
+
+__all__ = ["c0", "gaps", "upper_limit_scale", "event_bounds", "bin_gaps", "MaximumGap"]
