@@ -150,7 +150,6 @@ def test_generate_reduced_columns_equal_full_record(card):
 def test_limit_with_backgrounds_is_weaker_and_stats_only_backgrounds_cost_little(card):
     # the card's backgrounds (constrained normalisations) can only weaken the limit; with their normalisations
     # fixed (norm_error -> 0) they only add Poisson noise: the limit moves by about sqrt(1 + B/S)
-    from dataclasses import replace
 
     src, resp = wb._setup(card)
     s = ws.generate_sample(src, 1_000_000, np.random.default_rng(52))

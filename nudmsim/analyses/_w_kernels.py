@@ -433,7 +433,8 @@ def generate_histogram_parallel(u, z, mode, p_plus, inv_m, masses, ys, norms, fl
         a = blk * n // nblk
         e = (blk + 1) * n // nblk
         generate_histogram(u[a:e], z[:, a:e], mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang,
-                           gpar, guide, f_unif, m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, hb[blk], hb2[blk])
+                           gpar, guide, f_unif, m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, hb[blk],
+                           hb2[blk])
     for blk in range(nblk):
         for j in range(nb):
             h[j] += hb[blk, j]

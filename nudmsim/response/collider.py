@@ -120,7 +120,8 @@ def load_backgrounds(card) -> tuple:
                                  f"keys for template {tmpl!r}: {', '.join(sorted(allowed))}")
         for k in ("name", "norm_error") + tuple(req):
             if k not in tab:
-                raise card.error(f"{key}.{k}", "is missing", f"template {tmpl!r} needs {', '.join(req) or 'no parameters'}")
+                raise card.error(f"{key}.{k}", "is missing",
+                                 f"template {tmpl!r} needs {', '.join(req) or 'no parameters'}")
         params = {}
         for k in req + opt:
             if k in tab:
