@@ -47,6 +47,7 @@ from .errors import CardError, NudmsimError
 from .response.stage import Batch
 from .response.tables import read_csv_table
 from .schema import Field, Section, suggest, validate
+from .stats.kinds import check_kind_name, check_likelihood_options
 from .stats.workspace import PARAMETRIC, Modifier, ParameterConfig, Sample, Workspace
 
 DATA = Section("analysis.data", "a data set on the observables: binned counts or unbinned events", fields=(
@@ -131,8 +132,16 @@ ANALYSIS = Section("analysis", "the statistical analysis of the experiment", fie
     Field("sample", list, item=SAMPLE, doc="the samples ([[analysis.sample]])"),
     Field("parameters", dict, default={}, doc="parameter -> { init, bounds, fixed }"),
     Field("measurement", dict, default={}, doc="name -> measurement table"),
-    Field("limit", dict, default={}, doc="limit-scan settings (see docs/cards.md)"),
+    Field("limit", dict, default={}, doc="limit-scan settings, or name -> settings (see docs/cards.md)"),
+    Field("likelihood", str, default="poisson", check=lambda v: check_kind_name(v),
+          doc="likelihood kind (nudmsim/stats/kinds.py): poisson (binned, HistFactory), binwise_table (a "
+              "release's per-bin -2 ln L tables), bin_bound (most-constraining-bin Poisson bound)"),
+    Field("likelihood_options", dict, default={}, doc="the likelihood kind's keys (its own schema)"),
+    Field("roi", dict, default={}, doc="observable -> [low, high]: a region of interest whose expected events "
+                                       "`nudmsim predict` reports (bins by centre; not used by the likelihood)"),
 ))
+
+
 
 
 # ------------------------------------------------------------------------------------------------
@@ -228,6 +237,14 @@ class Analysis:
     observed: np.ndarray | None
     mask: np.ndarray
     measurements: dict
+    likelihood: dict = None
+    roi_mask: np.ndarray | None = None
+
+    @property
+    def kind(self):
+        from .stats.kinds import get_kind
+
+        return get_kind(self.values["likelihood"])
     _fixed_samples: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -301,7 +318,8 @@ class Analysis:
         ws = Workspace(f"{exp.name}:{m['name']}", obs if obs is not None else np.zeros(exp.observables.shape),
                        tuple(samples), params, poi, exp.observables.edges, mask,
                        {"experiment": exp.name, "measurement": m["name"], "asimov": obs is None,
-                        "point": dict(point or {}), "process": process})
+                        "point": dict(point or {}), "process": process},
+                       dict(self.likelihood or {"kind": "poisson"}))
         if obs is None:   # a projection: Asimov data at the parameters' initial values
             spec = ws.spec()
             ws.observed = spec.expected(spec.nominal())
@@ -586,22 +604,16 @@ def parse_analysis(table, exp) -> Analysis:
     for p in v["signal"]:
         if p not in exp.info["processes"]:
             raise CardError(path, "analysis.signal", f"'{p}' is not among card.processes")
-    obs = exp.observables
-    mask = np.ones(obs.shape, bool)
-    for a, rng in v["range"].items():
-        if a not in obs:
-            raise CardError(path, f"analysis.range.{a}", "is not an observable", suggest(a, obs.names) or "")
-        if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, (int, float)) for x in rng)
-                and rng[1] > rng[0]):
-            raise CardError(path, f"analysis.range.{a}", f"must be [low, high] with low < high, got {rng!r}")
-        c = obs[a].centres
-        sel = (c >= rng[0]) & (c <= rng[1])
-        shape = [1] * len(obs.shape)
-        shape[obs.names.index(a)] = -1
-        mask &= sel.reshape(shape)
-    if not mask.any():
-        raise CardError(path, "analysis.range", "selects no bins")
+    mask = _range_mask(exp, v["range"], "analysis.range")
+    roi = _range_mask(exp, v["roi"], "analysis.roi") if v["roi"] else None
+    from .stats.kinds import get_kind
+
+    kind = get_kind(v["likelihood"])
+    opts = check_likelihood_options(v, path)
+    like = {"kind": kind.name, **(kind.prepare(opts, exp, v) if kind.prepare is not None else {})}
     observed = histogram_from_file(exp, v["data"], "analysis.data") if v["data"] is not None else None
+    if observed is None and kind.observed is not None:
+        observed = np.asarray(kind.observed(opts, exp, like), float)
     meas = {}
     for k, t in (v["measurement"] or {}).items():
         meas[k] = validate(t, MEASUREMENT, path=path, prefix=f"analysis.measurement.{k}")
@@ -611,7 +623,29 @@ def parse_analysis(table, exp) -> Analysis:
                                 suggest(sname, names) or f"samples: {', '.join(names)}")
     if not meas:
         meas["default"] = validate({}, MEASUREMENT, path=path, prefix="analysis.measurement.default")
-    return Analysis(exp, v, observed, mask, meas)
+    return Analysis(exp, v, observed, mask, meas, like, roi)
 
 
-__all__ = ["Analysis", "parse_analysis", "ANALYSIS", "SAMPLE", "DATA", "MEASUREMENT", "histogram_from_file"]
+def _range_mask(exp, ranges: dict, key: str) -> np.ndarray:
+    """Bins (by centre) inside observable -> [low, high] ranges."""
+    path = exp.card.path
+    obs = exp.observables
+    mask = np.ones(obs.shape, bool)
+    for a, rng in ranges.items():
+        if a not in obs:
+            raise CardError(path, f"{key}.{a}", "is not an observable", suggest(a, obs.names) or "")
+        if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, (int, float)) for x in rng)
+                and rng[1] > rng[0]):
+            raise CardError(path, f"{key}.{a}", f"must be [low, high] with low < high, got {rng!r}")
+        c = obs[a].centres
+        sel = (c >= rng[0]) & (c <= rng[1])
+        shape = [1] * len(obs.shape)
+        shape[obs.names.index(a)] = -1
+        mask &= sel.reshape(shape)
+    if not mask.any():
+        raise CardError(path, key, "selects no bins")
+    return mask
+
+
+__all__ = ["Analysis", "parse_analysis", "ANALYSIS", "SAMPLE", "DATA", "MEASUREMENT", "histogram_from_file",
+           "check_likelihood_options"]

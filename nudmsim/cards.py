@@ -20,9 +20,9 @@ registers its own (see :func:`register_card_schema`).
 Example::
 
     card = load_detector("borexino")
-    mass = card.number("exposure.mass_kg", positive=True)  # plain float, unit in the key name
-    qf = card.get("response.quenching.model", str)        # "birks" (validated against its choices on load)
-    halo = card.load_card("source.halo")                  # the source card, searched next to this card first
+    mass = card.number("target.mass_kg", positive=True)    # plain float, unit in the key name
+    ff = card.get("target.form_factor", str)               # "helm" (validated against its choices on load)
+    halo = card.load_card("source.card")                   # the source card, searched next to this card first
 """
 from __future__ import annotations
 

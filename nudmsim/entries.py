@@ -51,7 +51,14 @@ def engine_generate(process: str):
     def generate(params, card, n, rng):
         exp = experiment_of(card)
         _check_card_process(exp, process)
-        return exp.generate(process, params, n, rng)
+        sample = exp.generate(process, params, n, rng)
+        if not sample.expected_total > 0 and sample.info.get("interactions", 0.0) > 0:
+            gen = exp.generator(process)
+            msg = getattr(gen, "blind_message", None)
+            raise NudmsimError(msg(exp.point(process, params), exp) if msg is not None else
+                               f"{exp.name} is blind there: no generated {process} event is detected (see "
+                               f"`nudmsim predict {process} -d {exp.name}`)")
+        return sample
 
     return generate
 
@@ -68,6 +75,11 @@ def engine_predict(process: str):
         out["in the observables, after the response"] = (ex.total, "events")
         if exp.analysis is not None and not exp.analysis.mask.all():
             out["in the analysis range"] = (float(ex.counts[exp.analysis.mask].sum()), "events")
+        if exp.analysis is not None and exp.analysis.roi_mask is not None:
+            out["in the region of interest"] = (float(ex.counts[exp.analysis.roi_mask].sum()), "events")
+        describe = getattr(exp.generator(process), "describe", None)
+        if describe is not None:
+            out.update(describe(ex.point, exp))
         for k, v in exp.published.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 out[f"published: {k}"] = (float(v), "")
@@ -83,8 +95,9 @@ def engine_predict(process: str):
 
 
 def register_engine_process(process: str, *, default_card: str, summary: str | None = None,
-                            extra_cards: tuple = ()) -> ProcessEntry:
-    """A CLI process computed by the engine on any experiment card that lists it."""
+                            extra_cards: tuple = (), observables: tuple = ()) -> ProcessEntry:
+    """A CLI process computed by the engine on any experiment card that lists it; ``observables``: the
+    detector-level event columns (``--columns observables``)."""
     from .generators import find
     from .sources import source_kind  # noqa: F401  (source kinds register with their modules)
 
@@ -95,7 +108,7 @@ def register_engine_process(process: str, *, default_card: str, summary: str | N
     return register_process(ProcessEntry(name=process, summary=summary or g.summary, params=g.params,
                                          default_detector=default_card, generate=engine_generate(process),
                                          predict=engine_predict(process), detectors=("experiment",),
-                                         process_id=g.process_id))
+                                         process_id=g.process_id, observables=tuple(observables)))
 
 
 def _all_generators() -> dict:
@@ -136,7 +149,9 @@ def fit_printout(exp, rep) -> dict:
     for k in pub:
         if k.startswith("fit_") and not k.endswith("_error"):
             ref = f"; published {pub[k]:g} +- {pub.get(k + '_error', pub.get(k.replace('_events', '_error'), 0)):g}"
-    out = {f"{rep.poi} (fit)": (rep.value, f"(MINOS {lo:+.3g}/{hi:+.3g}{ref})")}
+    desc = exp.analysis.measurement(rep.measurement).get("description", "")
+    out = {"measurement": (rep.measurement, f"({desc})" if desc else ""),
+           f"{rep.poi} (fit)": (rep.value, f"(MINOS {lo:+.3g}/{hi:+.3g}{ref})")}
     for k, v in rep.values.items():
         if k == rep.poi:
             continue
@@ -154,27 +169,47 @@ def fit_printout(exp, rep) -> dict:
     return out
 
 
-def engine_limit():
+def engine_limit(name: str, limit_name: str | None = None, options: tuple | None = None):
     def limit(req):
-        from .runner import limit_curve
+        from .models import planes
+        from .registry import _UNIT_SCALE
+        from .runner import LIMIT_OPTIONS, limit_curve, limit_table
 
         exp = experiment_of(req.card)
-        return limit_curve(exp, masses=req.masses, ratio=req.ratio, projected=req.projected,
-                           options=req.options, params=req.params, scheduler=req.scheduler, progress=req.progress)
+        tab, _ = limit_table(exp, limit_name)
+        plane = planes.get(str(tab.get("plane", "")))
+        req.refuse_unused(name, options or LIMIT_OPTIONS, ratio=plane.has_ratio,
+                          projected=exp.analysis.kind.projection)
+        masses = req.masses
+        if masses is not None and plane.x_unit in _UNIT_SCALE and plane.x_unit:   # --masses is in MeV
+            masses = np.asarray(masses, float) * _UNIT_SCALE["MeV"] / _UNIT_SCALE[plane.x_unit]
+        return limit_curve(exp, masses=masses, ratio=req.ratio, projected=req.projected, options=req.options,
+                           params=req.params, scheduler=req.scheduler, progress=req.progress, limit=limit_name)
 
     return limit
 
 
+LIMIT_OPTION_DOCS = {
+    "measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
+    "method": "poisson likelihood: plr (default, CCGV q~) | cls | delta-chi2 (2.706); binwise_table: "
+              "table (default, the release's toy-MC critical values) | delta-chi2; bin_bound: bound",
+    "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
+    "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
+    "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}
+
+
 def register_engine_analysis(name: str, *, card: str, summary: str, fit_measurement: str | None = None,
-                             limit: bool = True) -> AnalysisEntry:
-    opts = {"measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
-            "method": "plr (default, CCGV q~) | cls | delta-chi2 (2.706)",
-            "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
-            "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
-            "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}
+                             limit: bool | str = True, options: tuple | None = None) -> AnalysisEntry:
+    """An analysis computed by the engine from the card's [analysis]: a fit of ``fit_measurement`` and/or
+    limits (``limit = True``: the card's [analysis.limit]; a name: its [analysis.limit.NAME]).  ``options``:
+    the --option names it takes (default all of runner.LIMIT_OPTIONS; an analysis whose likelihood kind has
+    no Asimov projection drops truncation, pcl and expected)."""
+    names = tuple(LIMIT_OPTION_DOCS) if options is None else tuple(options)
+    opts = {k: LIMIT_OPTION_DOCS[k] for k in names}
     return register_analysis(AnalysisEntry(name=name, summary=summary, default_detector=card,
                                            fit=engine_fit(fit_measurement) if fit_measurement else None,
-                                           limit=engine_limit() if limit else None,
+                                           limit=engine_limit(name, limit if isinstance(limit, str) else None, names)
+                                           if limit else None,
                                            limit_options=opts if limit else {}))
 
 

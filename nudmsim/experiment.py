@@ -33,8 +33,10 @@ from pathlib import Path
 import numpy as np
 
 from . import cards
+from . import constants as c
 from . import targets
 from .errors import CardError, NudmsimError
+from .formfactors import FORM_FACTORS
 from .observables import Observables
 from .registry import EventSample, resolve_params
 from .response.stage import Batch, StageContext, build_stage, nominal_values, run_chain
@@ -49,13 +51,22 @@ from .card_schemas.experiment import CARD, TARGET  # the declared [card] and [ta
 # ------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Target:
-    """Isotopes of the detector with the number of nuclei of each in the fiducial mass."""
+    """Isotopes of the detector with the number of nuclei of each in the fiducial mass.
+
+    ``form_factors``: the form factor of each isotope (``form_factor`` unless ``[target]
+    form_factor_by_isotope`` overrides it, e.g. a point-like free proton); ``nucleon_mass`` [MeV]: the
+    nucleon mass of per-nucleon cross sections (1 u or m_p, ``[target] nucleon_mass``)."""
 
     nuclei: tuple
     n_targets: np.ndarray
     form_factor: str
     mass_kg: float
     formula: str
+    form_factors: tuple = ()
+    nucleon_mass: float = c.AMU
+
+    def form_factor_of(self, i: int) -> str:
+        return self.form_factors[i] if self.form_factors else self.form_factor
 
     def __repr__(self) -> str:
         return f"Target({self.formula}, {self.mass_kg:g} kg, {len(self.nuclei)} isotopes, {self.form_factor})"
@@ -63,7 +74,9 @@ class Target:
 
 def target_from_card(table, path) -> Target:
     """The [target] table: a formula or a composition (natural elements expanded with their abundances,
-    :func:`nudmsim.targets.material`) and the fiducial mass."""
+    :func:`nudmsim.targets.material`) and the fiducial mass; optionally one effective nucleus of mass
+    number ``single_nucleus_A`` (mass A u) instead of the isotopes, per-isotope form factors and the
+    nucleon-mass convention."""
     v = validate(table, TARGET, path=path, prefix="target")
     key = "target.material" if v["material"] is not None else "target.composition"
     try:
@@ -71,7 +84,29 @@ def target_from_card(table, path) -> Target:
         n = mat.n_targets(v["mass_kg"])
     except NudmsimError as exc:
         raise CardError(path, key, str(exc)) from None
-    return Target(tuple(mat.isotopes), np.asarray(n, float), v["form_factor"], v["mass_kg"], mat.name)
+    nuclei = tuple(mat.isotopes)
+    A = v["single_nucleus_A"]
+    if A is not None:
+        symbols = {i.symbol for i in nuclei}
+        if len(symbols) != 1:
+            raise CardError(path, "target.single_nucleus_A", f"needs a one-element material, {mat.name} has "
+                            f"{', '.join(sorted(symbols))}", "drop it or give a single element")
+        sym = nuclei[0].symbol
+        nuclei = (targets.Nucleus(sym, nuclei[0].Z, A, A * c.AMU, 1.0),)
+        n = np.array([v["mass_kg"] * targets.KG_IN_MEV / (A * c.AMU)])
+    names = [i.name for i in nuclei]
+    for name, ff in v["form_factor_by_isotope"].items():
+        if name not in names:
+            from .schema import suggest
+
+            raise CardError(path, f"target.form_factor_by_isotope.{name}", "is not an isotope of the target",
+                            suggest(name, names) or f"isotopes: {', '.join(names)}")
+        if ff not in FORM_FACTORS:
+            raise CardError(path, f"target.form_factor_by_isotope.{name}", f"is '{ff}'",
+                            f"choose one of {', '.join(FORM_FACTORS)}")
+    ffs = tuple(v["form_factor_by_isotope"].get(nm, v["form_factor"]) for nm in names)
+    nm = c.AMU if v["nucleon_mass"] == "amu" else c.M_PROTON
+    return Target(nuclei, np.asarray(n, float), v["form_factor"], v["mass_kg"], mat.name, ffs, nm)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -134,12 +169,12 @@ class Experiment:
         sk = source_kind(kind)
         if sk is None:
             raise CardError(path, "source.card", f"names a source of kind '{kind}', which the engine cannot use "
-                            "yet", "use a pi_dar source such as 'sns'")
+                            "yet", "use a pi_dar source such as 'sns' or a halo such as 'shm_xenon1t_2018'")
         self.source_kind = kind
         self.source_values = validate(src_table, sk.schema, path=path, prefix="source")
         self.source = sk.build(self.source_card, self.source_values, path, self.resolve_file)
         self.target = target_from_card(data.get("target"), path)
-        self.observables = Observables.from_card(data.get("observables"), path)
+        self.observables = Observables.from_card(data.get("observables"), path, self.resolve_file)
         resp = data.get("response", [])
         if not isinstance(resp, list):
             raise CardError(path, "response", "must be an array of tables", "write each stage as [[response]]")
@@ -324,11 +359,13 @@ class Experiment:
     def _tail_split(self, stages, obs):
         """Index i of the longest tail stages[i:] that reads one column (stages[i].on) and columns made
         inside the tail, makes every observable of ``obs``, and holds an expanding (resolution) stage; or
-        None.  Such a tail is a transfer matrix from that column to the observables, tabulated once."""
+        None.  Such a tail is a transfer matrix from that column to the observables, tabulated once.  A tail
+        whose input column feeds a binned stage (a migration matrix: piecewise constant in it) is not tabulated:
+        interpolating across its bin edges would blur them, and the matrix is itself the exact transfer."""
         for i in range(len(stages)):
             tail = stages[i:]
             have = {tail[0].on}
-            ok = True
+            ok = not any(getattr(st, "x_edges", None) is not None and st.on == tail[0].on for st in tail)
             for st in tail:
                 if any(c not in have for c in getattr(st, "reads", (st.on,))):
                     ok = False
@@ -413,6 +450,9 @@ class Experiment:
         cols["process_id"] = np.full(len(b), gen.process_id, np.int32)
         cols["weight"] = b.weight
         info = {"codes": gen.codes(self), "experiment": self.name, "interactions": float(np.sum(b["weight_truth"]))}
+        run_info = getattr(gen, "run_info", None)        # a generator's own run metadata (e.g. the halo)
+        if run_info is not None:
+            info.update(run_info(pt, self))
         return EventSample(make_events(cols), float(np.sum(b.weight)), info)
 
     # -- likelihood ---------------------------------------------------------------------------------

@@ -7,6 +7,11 @@ which carries its unit)::
     pe = { range = [0.0, 60.0], width = 2.0 }          # 30 bins of 2 PE
     t_us = { edges = [0.0, 0.5, 1.0, 2.0, 6.0] }        # explicit edges (strictly increasing)
     E_R_keV = { range = [1.0, 100.0], bins = 20, log = true }
+    E_obs_ee_keV = { centres = { file = "borexino/spectrum.csv", column = "c2_energy_keV" }, edges = [70.0, 1e7] }
+
+``centres`` takes the bins of a released spectrum from its bin centres (edges halfway between consecutive
+centres, the outer ones half a spacing out); ``edges`` given with it are added (e.g. a threshold below the
+spectrum and an overflow bin above it).
 
 A :class:`Observables` histograms a :class:`~nudmsim.response.stage.Batch` (rows outside the edges are
 dropped, as in ``numpy.histogramdd``; the upper edge of the last bin is included).
@@ -28,6 +33,9 @@ AXIS = Section("observables.<column>", "one analysis axis; give exactly one of e
                    Field("bins", int, default=None, lo=1, doc="number of bins (with range)"),
                    Field("log", bool, default=False, doc="logarithmic bins (with range and bins)"),
                    Field("label", str, default="", doc="axis label for plots (mathtext allowed)"),
+                   Field("centres", dict, default=None,
+                         doc="{ file, column }: bins from a table's bin centres (edges halfway between them, "
+                             "the outer ones half a spacing out), merged with `edges` if given"),
                ))
 
 
@@ -58,9 +66,41 @@ class Axis:
         return f"Axis({self.name!r}, {self.nbins} bins on [{self.edges[0]:g}, {self.edges[-1]:g}])"
 
 
-def axis_from_card(name: str, table, path) -> Axis:
+def _centre_edges(name: str, spec, path, resolve_file) -> np.ndarray:
+    from .response.tables import read_table
+    from .schema import suggest
+
+    key = f"observables.{name}.centres"
+    if not isinstance(spec, dict) or set(spec) != {"file", "column"}:
+        raise CardError(path, key, "must be { file = \"...\", column = \"...\" }")
+    if resolve_file is None:
+        raise CardError(path, key, "cannot be read here (no file resolver)")
+    fpath = resolve_file(spec["file"], f"{key}.file")
+    header, arr = read_table(fpath)
+    if spec["column"] not in header:
+        raise CardError(path, f"{key}.column", f"file {fpath.name} has no column '{spec['column']}'",
+                        suggest(spec["column"], header) or f"columns: {', '.join(header)}")
+    x = arr[:, header.index(spec["column"])]
+    if len(x) < 2 or np.any(np.diff(x) <= 0):
+        raise CardError(path, key, f"column '{spec['column']}' of {fpath.name} must hold at least two strictly "
+                        "increasing bin centres")
+    mid = 0.5 * (x[1:] + x[:-1])
+    return np.concatenate([[x[0] - 0.5 * (x[1] - x[0])], mid, [x[-1] + 0.5 * (x[-1] - x[-2])]])
+
+
+def axis_from_card(name: str, table, path, resolve_file=None) -> Axis:
     key = f"observables.{name}"
     v = validate(table, AXIS, path=path, prefix=key)
+    if v["centres"] is not None:
+        edges = _centre_edges(name, v["centres"], path, resolve_file)
+        for k in ("range", "width", "bins"):
+            if v[k] is not None:
+                raise CardError(path, f"{key}.{k}", "is not used with centres", "drop it (or add edges = [...])")
+        if v["edges"] is not None:
+            edges = np.union1d(edges, np.asarray(v["edges"], float))
+        if not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0):
+            raise CardError(path, key, "bin edges must be finite and strictly increasing")
+        return Axis(name, edges, v["label"])
     given = [k for k in ("edges", "width", "bins") if v[k] is not None]
     if len(given) != 1:
         raise CardError(path, key, f"give exactly one of edges, width, bins (got {', '.join(given) or 'none'})",
@@ -103,11 +143,12 @@ class Observables:
             raise ValueError(f"duplicate observables {names}")
 
     @classmethod
-    def from_card(cls, table, path) -> "Observables":
+    def from_card(cls, table, path, resolve_file=None) -> "Observables":
+        """``resolve_file(name, key) -> Path`` finds files the axes name (``centres``)."""
         if not isinstance(table, dict) or not table:
             raise CardError(path, "observables", "must list at least one axis",
                             "e.g. [observables] pe = { range = [0.0, 60.0], width = 2.0 }")
-        return cls(axis_from_card(k, v, path) for k, v in table.items())
+        return cls(axis_from_card(k, v, path, resolve_file) for k, v in table.items())
 
     @property
     def names(self) -> list[str]:

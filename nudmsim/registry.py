@@ -189,6 +189,9 @@ class AnalysisEntry:
 
 @dataclass
 class CheckResult:
+    """``status``: "" (pass/fail by ``passed``), "info" (an informational number: never fails the run) or
+    "skip" (cannot run here, e.g. an optional package is missing: does not fail the run)."""
+
     name: str
     value: float
     reference: float
@@ -196,10 +199,18 @@ class CheckResult:
     unit: str
     passed: bool
     description: str = ""
+    status: str = ""
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "value": float(self.value), "reference": float(self.reference),
-                "tolerance": float(self.tolerance), "unit": self.unit, "passed": bool(self.passed)}
+        d = {"name": self.name, "value": float(self.value), "reference": float(self.reference),
+             "tolerance": float(self.tolerance), "unit": self.unit, "passed": bool(self.passed)}
+        if self.status:
+            d["status"] = self.status
+        return d
+
+
+class CheckSkipped(Exception):
+    """Raised by a check that cannot run here (the reason is its message); the run does not fail."""
 
 
 @dataclass
@@ -211,18 +222,26 @@ class CheckEntry:
     unit: str
     description: str
     relative: bool = False
+    informational: bool = False
 
     def __call__(self) -> CheckResult:
-        out = self.run()
+        tol = self.tolerance * abs(self.reference) if self.relative else self.tolerance
+        try:
+            out = self.run()
+        except CheckSkipped as exc:
+            return CheckResult(self.name, math.nan, self.reference, tol, self.unit, True,
+                               f"{self.description} (skipped: {exc})", "skip")
         if isinstance(out, CheckResult):
             return out
         if isinstance(out, tuple):  # (value, passed) for criteria that are not |v - ref| <= tol
             value, passed = out
         else:
             value, passed = out, None
-        tol = self.tolerance * abs(self.reference) if self.relative else self.tolerance
         if passed is None:
             passed = bool(np.isfinite(value) and abs(value - self.reference) <= tol)
+        if self.informational:
+            return CheckResult(self.name, float(value), self.reference, tol, self.unit, True, self.description,
+                               "info")
         return CheckResult(self.name, float(value), self.reference, tol, self.unit, bool(passed),
                            self.description)
 
@@ -243,11 +262,13 @@ def register_analysis(entry: AnalysisEntry) -> AnalysisEntry:
 
 
 def check(name: str, *, unit: str, reference: float, tolerance: float, description: str,
-          relative: bool = False):
-    """Decorator registering a validation check (see module docstring)."""
+          relative: bool = False, informational: bool = False):
+    """Decorator registering a validation check (see module docstring).  ``informational``: a documented
+    number that is reported but never fails the run (e.g. a known deviation of a release from a paper);
+    a check raising :class:`CheckSkipped` is reported as skipped."""
 
     def deco(fn):
-        CHECKS[name] = CheckEntry(name, fn, reference, tolerance, unit, description, relative)
+        CHECKS[name] = CheckEntry(name, fn, reference, tolerance, unit, description, relative, informational)
         return fn
 
     return deco

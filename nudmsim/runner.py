@@ -7,9 +7,15 @@
   (:mod:`nudmsim.models.planes`), one point per mass, mapped over Dask (:func:`nudmsim.scan.map_points`).
 
 Limit options (``[analysis.limit]`` of the card, overridable with ``--option``): ``measurement`` (the
-likelihood configuration used), ``method`` (plr | cls | delta-chi2), ``truncation`` (pcl | zero | none, lower
-Asimov bands), ``pcl`` (the power constraint of observed PLR limits, in sigma, or no), ``expected`` (also the
-Asimov median and bands with the observed limit).
+likelihood configuration used), ``method`` (plr | cls | delta-chi2 for the Poisson likelihood; a named
+likelihood kind lists its own, e.g. table for binwise_table; default: the kind's first), ``truncation``
+(pcl | zero | none, lower Asimov bands), ``pcl`` (the power constraint of observed PLR limits, in sigma, or
+no), ``expected`` (also the Asimov median and bands with the observed limit).
+
+A card whose analysis serves several limits names them: ``[analysis.limit.NAME]`` tables, selected by the
+analysis entry (``register_engine_analysis(..., limit="NAME")``); a single ``[analysis.limit]`` table is the
+only one.  Scan masses: ``masses = [...]`` or ``mass_grid = [lo, hi, n]`` (n log-spaced), in the plane's x
+unit; ``reference = { file, x, y, label }`` overlays a published curve.
 """
 from __future__ import annotations
 
@@ -29,13 +35,18 @@ LIMIT = Section("analysis.limit", "limit-scan settings of the card (each overrid
     Field("measurement", str, default=None, doc="measurement used for limits (default: the analysis default)"),
     Field("masses", list, default=None, doc="default scan points (the plane's x unit)"),
     Field("ratio", float, default=None, lo=0, lo_open=True, doc="default second parameter of the plane"),
-    Field("method", str, default="plr", choices=("plr", "cls", "delta-chi2"), doc="limit method"),
+    Field("mass_grid", list, default=None, length=3,
+          doc="[lo, hi, n]: n log-spaced default scan points (alternative to masses)"),
+    Field("method", str, default=None, doc="limit method (default: the likelihood kind's first: plr for poisson)"),
     Field("truncation", str, default="pcl", choices=("pcl", "zero", "none"), doc="lower Asimov bands"),
     Field("pcl", str, default="-1", doc="power constraint of observed PLR limits in sigma, or \"no\""),
+    Field("reference", dict, default=None,
+          doc="{ file, x, y, label }: a published curve overlaid on the plot (x in the plane's unit)"),
 ))
 
-OPTION_CHOICES = {"method": ("plr", "cls", "delta-chi2"), "truncation": ("pcl", "zero", "none"),
-                  "expected": ("yes", "no", "1", "0", "true", "false")}
+#: the --option names every engine limit takes
+LIMIT_OPTIONS = ("measurement", "method", "truncation", "pcl", "expected")
+OPTION_CHOICES = {"truncation": ("pcl", "zero", "none"), "expected": ("yes", "no", "1", "0", "true", "false")}
 
 
 @dataclass
@@ -96,12 +107,60 @@ def fit_measurement(exp, measurement: str | None = None, *, point=None, process=
 # ------------------------------------------------------------------------------------------------
 # limits
 # ------------------------------------------------------------------------------------------------
-def limit_settings(exp, options: dict) -> dict:
-    """The card's [analysis.limit] updated by --option values (validated: a bad value is a one-line error)."""
+def limit_table(exp, name: str | None = None) -> tuple[dict, str]:
+    """(the raw [analysis.limit] table of limit ``name``, its dotted key); a card with named limits
+    ([analysis.limit.NAME]) needs a name, unless it has only one."""
     if exp.analysis is None or not exp.analysis.values["limit"]:
         raise NudmsimError(f"experiment '{exp.name}' has no [analysis.limit] section: it cannot make limits")
-    cfg = validate(exp.analysis.values["limit"], LIMIT, path=exp.card.path, prefix="analysis.limit")
+    tab = exp.analysis.values["limit"]
+    if "plane" in tab or not all(isinstance(v, dict) for v in tab.values()):
+        if name is not None:
+            raise NudmsimError(f"experiment '{exp.name}' has one [analysis.limit], not a limit named '{name}'")
+        return tab, "analysis.limit"
+    if name is None:
+        if len(tab) != 1:
+            raise NudmsimError(f"experiment '{exp.name}' has limits {', '.join(tab)}: name one")
+        name = next(iter(tab))
+    if name not in tab:
+        from .schema import suggest
+
+        hint = suggest(name, tab)
+        raise NudmsimError(f"experiment '{exp.name}' has no limit '{name}' ({hint + ' ' if hint else ''}"
+                           f"limits: {', '.join(tab)})")
+    return tab[name], f"analysis.limit.{name}"
+
+
+def limit_settings(exp, options: dict, name: str | None = None) -> dict:
+    """The card's [analysis.limit] (or [analysis.limit.NAME]) updated by --option values (validated: a bad
+    value is a one-line error)."""
+    tab, key = limit_table(exp, name)
+    cfg = validate(tab, LIMIT, path=exp.card.path, prefix=key)
+    cfg["key"] = key
+    kind = exp.analysis.kind
+    cfg["kind"] = kind.name
+    if cfg["method"] is None:
+        cfg["method"] = kind.methods[0]
+    elif cfg["method"] not in kind.methods:
+        from .errors import CardError
+
+        raise CardError(exp.card.path, f"{key}.method", f"is '{cfg['method']}'",
+                        f"the {kind.name} likelihood takes {', '.join(kind.methods)}")
+    if cfg["masses"] is not None and cfg["mass_grid"] is not None:
+        from .errors import CardError
+
+        raise CardError(exp.card.path, f"{key}.mass_grid", "is given with masses", "give one of them")
+    if cfg["mass_grid"] is not None:
+        lo, hi, n = cfg["mass_grid"]
+        if not (0 < lo < hi and n >= 2 and float(n).is_integer()):
+            from .errors import CardError
+
+            raise CardError(exp.card.path, f"{key}.mass_grid", f"is {cfg['mass_grid']}",
+                            "give [lo, hi, n] with 0 < lo < hi and a whole n >= 2")
+        cfg["masses"] = np.geomspace(lo, hi, int(n)).tolist()
     opts = dict(options)
+    if "method" in opts and str(opts["method"]).lower() not in kind.methods:
+        raise NudmsimError(f"--option method={opts['method']}: choose one of {', '.join(kind.methods)} "
+                           f"(the {kind.name} likelihood)")
     for k, v in opts.items():
         if k in OPTION_CHOICES and str(v).lower() not in OPTION_CHOICES[k]:
             raise NudmsimError(f"--option {k}={v}: choose one of {', '.join(OPTION_CHOICES[k])}")
@@ -112,7 +171,8 @@ def limit_settings(exp, options: dict) -> dict:
                 raise NudmsimError(f"--option pcl={v}: give a number of sigma (e.g. -1) or no") from None
         if k == "measurement":
             exp.analysis.measurement(v)
-    cfg.update({k: v for k, v in opts.items() if k in ("method", "truncation", "pcl", "measurement")})
+    cfg.update({k: (str(v).lower() if k == "method" else v) for k, v in opts.items()
+                if k in ("method", "truncation", "pcl", "measurement")})
     cfg["expected"] = str(opts.get("expected", "no")).lower() in ("1", "yes", "true", "on")
     return cfg
 
@@ -157,14 +217,18 @@ def limit_point(args) -> dict:
 
 
 def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, params=None,
-                scheduler=None, progress=True):
-    """Limits along the card's limit plane (see the module docstring) -> a LimitCurve."""
+                scheduler=None, progress=True, limit: str | None = None):
+    """Limits along the card's limit plane (see the module docstring) -> a LimitCurve.  ``limit`` names one
+    of several [analysis.limit.NAME] tables."""
     from .models import planes
     from .scan import map_points
     from .stats.curves import LimitCurve
 
-    cfg = limit_settings(exp, options or {})
+    cfg = limit_settings(exp, options or {}, limit)
     plane = planes.get(cfg["plane"])
+    if (projected or cfg["expected"]) and not exp.analysis.kind.projection:
+        raise NudmsimError(f"experiment '{exp.name}': the {exp.analysis.kind.name} likelihood has no Asimov "
+                           "projection (no background model): drop --projected / expected")
     ref = {}
     for k, v in (params or {}).items():
         if k not in plane.reference_keys:
@@ -178,6 +242,8 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
     masses = np.asarray(masses if masses is not None else (cfg["masses"] or []), float)
     if masses.size == 0:
         raise NudmsimError(f"no masses to scan: give --masses (the card {exp.name} has no default)")
+    if not plane.has_ratio and ratio is not None:
+        raise NudmsimError(f"limit plane {plane.name} has no second parameter: drop --ratio")
     ratio = ratio if ratio is not None else (cfg["ratio"] or plane.default_ratio)
     gen = exp.generator(cfg["process"])
     keep, dropped, reason = [], [], ""
@@ -195,29 +261,62 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
     if dropped and progress:
         print(f"note: {len(dropped)} point(s) dropped: {reason}", file=sys.stderr)
     pts = [(str(exp.card.path), float(m), float(ratio), bool(projected), cfg, ref) for m in keep]
-    res = map_points(limit_point, pts, scheduler=scheduler, progress=progress,
-                     label=f"{exp.name} {plane.ratio_name}={ratio:g}")
+    at = f", {plane.ratio_name} = {ratio:g}" if plane.has_ratio else ""
+    res = map_points(limit_point, pts, scheduler=scheduler, progress=progress, label=f"{exp.name}{at}")
     x = np.array([r["x"] for r in res])
     obs = np.array([r["observed"] for r in res])
     with_exp = projected or cfg["expected"]
+    if not np.any(np.isfinite(obs)) and not (with_exp and np.any(np.isfinite([r["expected"] for r in res]))):
+        shown = ", ".join(f"{m:.4g}" for m in keep[:5]) + (", ..." if len(keep) > 5 else "")
+        why = sorted({r["note"] for r in res if r["note"]})
+        raise NudmsimError(f"{exp.name} is blind there: no {plane.x_name} in the scan ({shown} {plane.x_unit}) gives "
+                           f"a limit ({why[0] if why else 'no signal'}); --masses is in MeV")
     expd = np.array([r["expected"] for r in res]) if with_exp else None
     bands = {k: np.array([r.get("bands", {}).get(k, math.nan) for r in res]) for k in ("-2", "-1", "+1", "+2")} \
         if with_exp else {}
     notes = sorted({r["note"] for r in res if r["note"]})
-    if not np.isfinite(obs).any() and (expd is None or not np.isfinite(expd).any()):
-        raise NudmsimError(f"{exp.name}: no limit at any point ({notes[0] if notes else 'no sensitivity'})")
     what = "projected (Asimov, median and bands)" if projected else "observed"
-    prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; measurement "
-            f"{cfg['measurement'] or 'default'}; method {cfg['method']} (CCGV asymptotics); "
-            f"{plane.ratio_name} = {ratio:g}")
+    mdesc = exp.analysis.measurement(cfg["measurement"]).get("description", "")
+    how = {"plr": "CCGV asymptotics", "cls": "CCGV asymptotics", "delta-chi2": "Delta chi2 quantile",
+           "table": "the release's toy-MC critical values", "bound": "most-constraining-bin Poisson bound"}
+    prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; likelihood {cfg['kind']}; "
+            f"measurement {cfg['measurement'] or 'default'}{' (' + mdesc.replace('; ', ', ') + ')' if mdesc else ''}; "
+            f"method {cfg['method']} ({how.get(cfg['method'], cfg['method'])}){at.replace(',', ';', 1)}")
     if dropped:
         prov += f"; {len(dropped)} point(s) outside the kinematic reach dropped"
     if notes:
         prov += "; notes: " + " | ".join(notes)[:500]
     cl = exp.analysis.values["cl"]
     return LimitCurve(x=x, observed=obs, x_label=plane.x_name, y_label=plane.y_name, x_unit=plane.x_unit,
-                      y_unit=plane.y_unit, title=f"{exp.label} {plane.process}, {cl:.0%} CL, "
-                      f"{plane.ratio_name} = {ratio:g}", expected=expd, bands=bands, cl=cl, provenance=prov)
+                      y_unit=plane.y_unit, title=f"{exp.label} {cfg['process']}, {cl:.0%} CL{at}", expected=expd,
+                      bands=bands, cl=cl, provenance=prov, reference=reference_curve(exp, cfg))
 
 
-__all__ = ["FitReport", "fit_measurement", "limit_curve", "limit_point", "limit_settings", "LIMIT"]
+def reference_curve(exp, cfg: dict):
+    """(x, y, label) of the published curve named by the limit's ``reference`` table, or None."""
+    ref = cfg.get("reference")
+    if not ref:
+        return None
+    from .errors import CardError
+    from .response.tables import read_table
+
+    key = f"{cfg.get('key', 'analysis.limit')}.reference"
+    bad = set(ref) - {"file", "x", "y", "label"}
+    if bad or not {"file", "x", "y"} <= set(ref):
+        raise CardError(exp.card.path, key, f"has keys {sorted(ref)}", "give { file, x, y, label }")
+    path = exp.resolve_file(ref["file"], f"{key}.file")
+    try:
+        header, arr = read_table(path)
+        for k in ("x", "y"):
+            if ref[k] not in header:
+                raise CardError(exp.card.path, f"{key}.{k}", f"{path.name} has no column '{ref[k]}'")
+        read_table(path, increasing=(ref["x"],), nonnegative=(ref["y"],))
+    except CardError:
+        raise
+    except NudmsimError as exc:
+        raise CardError(exp.card.path, f"{key}.file", str(exc)) from None
+    return arr[:, header.index(ref["x"])], arr[:, header.index(ref["y"])], ref.get("label", path.stem)
+
+
+__all__ = ["FitReport", "fit_measurement", "limit_curve", "limit_point", "limit_settings", "limit_table", "LIMIT",
+           "LIMIT_OPTIONS", "reference_curve"]

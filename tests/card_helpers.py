@@ -32,14 +32,29 @@ def write_card(tmp_path, data, name="card.toml") -> Path:
     return p
 
 
-def get_path(d, dotted):
+def _parts(dotted):
+    """'response[0].file' -> ['response', 0, 'file'] (an index into an array of tables)."""
+    out = []
     for part in dotted.split("."):
+        while "[" in part:
+            name, rest = part.split("[", 1)
+            if name:
+                out.append(name)
+            idx, part = rest.split("]", 1)
+            out.append(int(idx))
+        if part:
+            out.append(part)
+    return out
+
+
+def get_path(d, dotted):
+    for part in _parts(dotted):
         d = d[part]
     return d
 
 
 def set_path(d, dotted, value):
-    *head, last = dotted.split(".")
+    *head, last = _parts(dotted)
     for part in head:
         d = d[part]
     d[last] = value
@@ -67,14 +82,11 @@ def build(card):
     """What the library builds from a card of each kind (source, response, detector, background...)."""
     from nudmsim.analyses import _meson_limits as ml, cosmology as cosmo, meson, w_boson as wb
     from nudmsim.experiment import Experiment
-    from nudmsim.response import dd_detectors as dd
     from nudmsim.sources import halo, meson_beams, pp, sns
 
     kind = card.card_kind
     if kind == "experiment":
         Experiment(card)          # source, target, stages (their tables), observables, analysis (its data file)
-    elif kind in ("dd-xenon", "dd-scintillator"):
-        dd.load(card)
     elif kind == "meson_decay":
         meson._source_and_response(card)
         ml.background_params(card)

@@ -64,7 +64,7 @@ UNKNOWN = [
     (["fit", "atlas_w"], "did you mean 'atlas-w'?"),
     (["limit", "coherent-2017"], "did you mean 'coherent2017'?"),
     (["validate", "coherent.sm_evnts"], "did you mean 'coherent.sm_events'?"),
-    (["generate", "cevns", "-d", "coherent_csi_201", "-o", "a.root"], "did you mean 'coherent_csi_2017'?"),
+    (["generate", "cevns", "-d", "coherent-csi-2017", "-o", "a.root"], "did you mean 'coherent_csi_2017'?"),
     (["predict", "nu-to-x", "--set", "mX=3"], "did you mean 'm_X'?"),
     (["generate", "cevns", "--sed", "1", "-o", "a.root"], ["did you mean '--seed'?", "nudmsim generate --help"]),
     (["limit", "coherent2017", "--masss", "1,2"], "did you mean '--masses'?"),
@@ -185,6 +185,18 @@ def _sns_with_pdf(tmp: Path, mutate) -> Path:
     return _mutated_card(tmp, "coherent_csi_2017", 'card = "sns"', f'card = "{tmp / "sns_mut.toml"}"')
 
 
+def _zero_exposure(tmp: Path) -> Path:
+    """The COHERENT card with its exposure (protons on target, or beam energy) set to zero."""
+    import re
+
+    text = (resource_dir("detectors") / "coherent_csi_2017.toml").read_text()
+    new, k = re.subn(r"(?m)^(protons_on_target|beam_energy_GWh)\s*=\s*[0-9.eE+-]+", r"\1 = 0.0", text)
+    assert k == 1
+    p = tmp / "zero.toml"
+    p.write_text(new)
+    return p
+
+
 def _set_field(lines, row, col, value):
     parts = lines[row].split(",")
     parts[col] = value
@@ -198,8 +210,8 @@ def _matrix_card(tmp: Path, mutate) -> Path:
     rows = [i for i, ln in enumerate(lines) if ln and not ln.startswith("#")][1:]
     (tmp / "matrix.csv").write_text("\n".join(mutate(lines, rows)) + "\n")
     return _mutated_card(tmp, "xenon1t_2018",
-                         'migration_matrix = "xenon1t_2018/xenon1t_2018_migration_matrix_official.csv"',
-                         f'migration_matrix = "{tmp / "matrix.csv"}"')
+                         'file = "xenon1t_2018/xenon1t_2018_migration_matrix_official.csv"',
+                         f'file = "{tmp / "matrix.csv"}"')
 
 
 CARD_CASES = {
@@ -215,17 +227,17 @@ CARD_CASES = {
         lambda t: _matrix_card(t, lambda ln, r: [*ln[:r[10]], ln[r[11]], ln[r[10]], *ln[r[12]:]]),
         ["predict", "x-to-nu"], ["E_true_low_keVnr", "does not increase"]),
     # fractional Z accepted (silently truncated)
-    "fractional Z": (lambda t: _mutated_card(t, "xenon1t_2018", "Z = 54", "Z = 54.5"), ["predict", "wimp-si"],
-                     ["target.Z", "integer"]),
+    # the release's single nucleus: a mass number below 1 (the experiment card's target.single_nucleus_A)
+    "single nucleus A < 1": (lambda t: _mutated_card(t, "xenon1t_2018", "single_nucleus_A = 131.293",
+                                                     "single_nucleus_A = 0.5"), ["predict", "wimp-si"],
+                             ["target.single_nucleus_A", ">= 1"]),
     # zero exposure reported as "no events are kinematically possible"
-    "zero exposure": (lambda t: _mutated_card(t, "coherent_csi_2017", "beam_energy_GWh = 7.47594",
-                                              "beam_energy_GWh = 0.0"),
-                      ["generate", "cevns", "-n", "1000", "-o", "a.root"], ["beam_energy_GWh", "> 0"]),
+    "zero exposure": (lambda t: _zero_exposure(t), ["generate", "cevns", "-n", "1000", "-o", "a.root"], "> 0"),
     # a reversed window: "blind there" / "0.5 GeV does not divide 60-50 GeV"
-    "reversed C-14 window": (lambda t: _mutated_card(t, "borexino", "c14_window_keVee = [70.0, 212.0]",
-                                                     "c14_window_keVee = [212.0, 70.0]"),
+    "reversed C-14 window": (lambda t: _mutated_card(t, "borexino", "range = [70.0, 212.0]",
+                                                     "range = [212.0, 70.0]"),
                              ["limit", "borexino-x2nu", "--masses", "60", "--scheduler", "sync", "--quiet"],
-                             ["c14_window_keVee", "increasing"]),
+                             ["rate_bounds[0].range", "increasing"]),
     "reversed pT window": (lambda t: _mutated_card(t, "atlas_7tev", "pt_lo_GeV = 30.0", "pt_lo_GeV = 60.0"),
                            ["limit", "atlas-w", "--scheduler", "sync", "--quiet"], ["pt_hi_GeV", "larger than"]),
     # a negative omega_dm_h2 gave a math domain error; a negative WDM mass was accepted

@@ -182,7 +182,7 @@ def test_model_dependent_and_cross_key_checks(tmp_path):
         ("target.form_factor", "helmm", r"target.form_factor': is 'helmm' \(did you mean 'helm'"),
         ("target.composition", {"Cs": 1, "I": 1}, r"key 'target': give exactly one of material, composition"),
         ("target.mass_kg", -1.0, r"target.mass_kg': must be > 0 \(in kg\), got -1"),
-        ("source.protons_on_target", 1.7e23, r"key 'source': give exactly one of"),
+        ("source.beam_energy_GWh", 7.47594, r"key 'source': give exactly one of"),
         ("source.baseline_mm", 19.3, r"source.baseline_mm': is not a valid key \(did you mean 'baseline_m'"),
         ("source.nu_per_flavour_per_proton", "0.08", r"nu_per_flavour_per_proton': must be a number"),
     ]
@@ -192,8 +192,11 @@ def test_model_dependent_and_cross_key_checks(tmp_path):
         with pytest.raises(CardError, match=match):
             cards.load_detector(write_card(tmp_path, data))
     xe = copy.deepcopy(cards.load_detector("xenon1t_2018").data)
-    xe["target"]["Z"] = 54.5                      # a fractional Z
-    with pytest.raises(CardError, match=r"target.Z': must be a integer, got number 54.5"):
+    xe["target"]["single_nucleus_A"] = 0.5        # the release's effective nucleus below one nucleon
+    with pytest.raises(CardError, match=r"target.single_nucleus_A': must be >= 1"):
+        cards.load_detector(write_card(tmp_path, xe))
+    xe["target"]["single_nucleus_A"] = "131.293"  # a string for the number
+    with pytest.raises(CardError, match=r"target.single_nucleus_A': must be a number"):
         cards.load_detector(write_card(tmp_path, xe))
     cosmo = copy.deepcopy(cards.load_detector("cosmology").data)
     cosmo["relic"]["omega_dm_h2"] = -0.12         # was a math domain error deep in the solver
@@ -231,7 +234,7 @@ def test_cli_refuses_bad_cards(tmp_path):
         "string.toml": (text.replace("mass_kg = 14.57", 'mass_kg = "14.57 kg"'),
                         "key 'target.mass_kg': must be a number (in kg), got string '14.57 kg'"),
         "nan.toml": (text.replace("baseline_m = 19.3", "baseline_m = nan"), "key 'source.baseline_m': is nan"),
-        "both.toml": (text.replace("beam_energy_GWh = 7.47594", "beam_energy_GWh = 7.47594\nprotons_on_target = 1.7e23"),
+        "both.toml": (text.replace("protons_on_target = 1.76e23", "protons_on_target = 1.76e23\nbeam_energy_GWh = 7.47594"),
                       "key 'source': give exactly one of protons_on_target, beam_energy_GWh"),
         "near/table.toml": (text, "key 'timing.pdf_file'"),
     }

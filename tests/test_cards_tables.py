@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from card_helpers import mutate_csv, one_line, set_path, write_card
+from card_helpers import get_path, mutate_csv, one_line, set_path, write_card
 from nudmsim import cards
 from nudmsim.errors import NudmsimError
 
@@ -20,22 +20,12 @@ def _read_timing(card):
     return sns.load_timing(card)
 
 
-def _dd(card):
-    from nudmsim.response import dd_detectors as dd
+def _xe_reference(card):
+    from nudmsim.experiment import Experiment
+    from nudmsim.runner import limit_settings, reference_curve
 
-    return dd.load(card)
-
-
-def _dd_reference(card):
-    from nudmsim.analyses import _dd_limits as ddl
-
-    return ddl.official_si_curve(_dd(card))
-
-
-def _borexino(card):
-    from nudmsim.analyses import _dd_limits as ddl
-
-    return card.read_file("background.spectrum", lambda p: ddl._borexino_data(str(p)))
+    exp = Experiment(card)
+    return reference_curve(exp, limit_settings(exp, {}, "si"))
 
 
 def _experiment(card):
@@ -52,11 +42,12 @@ def _pp(card):
 
 TABLES = [  # (role, card, key, reader, a column that must increase, a column that must be >= 0)
     ("source", "sns", "timing.pdf_file", _read_timing, "t_us", "pdf_delayed_nu"),
-    ("detector", "xenon1t_2018", "response.migration_matrix", _dd, "E_true_low_keVnr", "rec_3_3.75"),
-    ("detector", "xenon1t_2018", "likelihood.table", _dd, "rec_low_keV", None),
-    ("detector", "xenon1t_2018", "likelihood.threshold", _dd, "signal_multiple", "likelihood_ratio_threshold"),
-    ("detector", "xenon1t_2018", "likelihood.reference_limit", _dd_reference, "mass_GeV", "sigma_SI_UL90_cm2"),
-    ("detector", "borexino", "background.spectrum", _borexino, "c2_energy_keV", "c4_rate"),
+    ("detector", "xenon1t_2018", "response[0].file", _experiment, "E_true_low_keVnr", "rec_3_3.75"),
+    ("detector", "xenon1t_2018", "analysis.likelihood_options.table", _experiment, "rec_low_keV", None),
+    ("detector", "xenon1t_2018", "analysis.likelihood_options.threshold", _experiment, "signal_multiple",
+     "likelihood_ratio_threshold"),
+    ("detector", "xenon1t_2018", "analysis.limit.si.reference.file", _xe_reference, "mass_GeV", "sigma_SI_UL90_cm2"),
+    ("detector", "borexino", "analysis.likelihood_options.spectrum.file", _experiment, "c2_energy_keV", "c4_rate"),
     ("detector", "coherent_csi_2017", "analysis.data.counts", _experiment, None, "C_beamOn"),
     ("source", "pp_7tev", "w.luminosity_table", _pp, None, None),
 ]
@@ -70,7 +61,7 @@ TABLE_CASES = [(*t, how) for t in TABLES for how in ("ragged", "text", "nan", "d
                          ids=[f"{t[1]}:{t[2]}:{t[6]}" for t in TABLE_CASES])
 def test_bad_tables(role, name, key, reader, col_inc, col_pos, how, tmp_path):
     card = cards.load(name, role)
-    src = card.relative_file(key)
+    src = card.resolve(get_path(card.data, key), key)
     bad = tmp_path / f"bad_{how}_{src.name}"
     line, col = mutate_csv(src, bad, how, col_inc, col_pos)
     data = copy.deepcopy(card.data)

@@ -69,3 +69,84 @@ def test_bad_halo_values():
         H.Halo(v0=float("nan"))
     with pytest.raises(NudmsimError, match="unknown source"):
         H.load_halo("no_such_halo")
+
+
+# ------------------------------------------------------------------------------------------------
+# the halo source kind of experiment cards (issue 8)
+# ------------------------------------------------------------------------------------------------
+TOY = """
+[card]
+name = "toy_argon"
+kind = "experiment"
+description = "a toy argon detector on the halo"
+processes = ["wimp-si", "x-to-nu"]
+[source]
+card = "shm_xenon1t_2018"
+live_days = {days}
+[target]
+material = "Ar"
+mass_kg = 1000.0
+[[response]]
+stage = "efficiency"
+model = "step"
+on = "E_R_keV"
+threshold = 20.0
+[observables]
+E_R_keV = {{ range = [0.0, 200.0], width = 5.0 }}
+"""
+
+
+def _toy(tmp_path, days="365.25", extra=""):
+    p = tmp_path / "toy_argon.toml"
+    p.write_text(TOY.format(days=days).replace("live_days", extra + "live_days", 1) if extra else
+                 TOY.format(days=days))
+    return p
+
+
+def test_halo_source_kind_gives_exposure_and_rates(tmp_path):
+    """A card written here: argon (natural isotopes), 1 t x 1 yr on the XENON1T halo.  The quadrature nodes of
+    wimp-si sum to n_targets x rate x live time, the rate being wimp_si.total_rate (one Gauss-Legendre
+    integral of the summed spectrum, a second method), and the step efficiency keeps E_R >= 20 keV only."""
+    from nudmsim import constants as c
+    from nudmsim.experiment import Experiment
+    from nudmsim.processes import wimp_si as W
+    from nudmsim.sources.halo import HaloSource
+
+    exp = Experiment.load(str(_toy(tmp_path)))
+    assert isinstance(exp.source, HaloSource) and exp.source.live_time == pytest.approx(365.25 * c.DAY)
+    assert exp.source.halo == H.load_halo("shm_xenon1t_2018")
+    assert exp.source.exposure_kg_days(exp.target.mass_kg) == pytest.approx(365250.0)
+    pt = {"m_chi": 100.0, "sigma_n": 1e-45}
+    nodes = exp.generator("wimp-si").nodes(pt, exp)
+    m, nuclei = 100.0 * c.GeV, list(exp.target.nuclei)
+    emax = max(float(W.e_max(m, n.mass, exp.source.halo.v_max)) for n in nuclei)
+    per_kg = W.total_rate(m, 1e-45 * c.cm**2, nuclei, exp.source.halo, 0.0, emax, order=400)
+    assert nodes.total == pytest.approx(per_kg * 1000.0 * 365.25 * c.DAY, rel=1e-5)
+    above = W.total_rate(m, 1e-45 * c.cm**2, nuclei, exp.source.halo, 20.0 * c.keV, 200.0 * c.keV, order=200)
+    assert exp.expected("wimp-si", pt).total == pytest.approx(above * 1000.0 * 365.25 * c.DAY, rel=1e-4)
+    # the exposure scales the rates linearly
+    exp2 = Experiment.load(str(_toy(tmp_path / "..", days="730.5")))
+    assert exp2.expected("wimp-si", pt).total == pytest.approx(2 * exp.expected("wimp-si", pt).total, rel=1e-12)
+    s = exp.source_summary()
+    assert s["live time"] == (365.25, "days") and "v_esc = 544" in s["halo shm_xenon1t_2018"][0]
+
+
+@pytest.mark.parametrize("days,extra,msg", [
+    ("365.25", "x", "source.xlive_days"),          # unknown key (and the required one missing)
+    ("0", "", "source.live_days"),
+    ("-3", "", "source.live_days"),
+    ('"a year"', "", "source.live_days"),
+])
+def test_halo_source_table_is_strict(tmp_path, days, extra, msg):
+    from nudmsim import cards
+
+    with pytest.raises(CardError, match=msg.replace(".", r"\.")):
+        cards.load_detector(str(_toy(tmp_path, days, extra)))
+
+
+def test_pi_dar_process_on_a_halo_source_is_refused(tmp_path):
+    from nudmsim.experiment import Experiment
+
+    exp = Experiment.load(str(_toy(tmp_path)))
+    with pytest.raises(NudmsimError, match="needs a source of kind pi_dar.*'halo'"):
+        exp.generator("cevns")

@@ -141,7 +141,9 @@ def _ref(m, ratio):
 
 def _point(args):
     from ..stats import maxgap
-    from .direct_detection import sigma_nc_cm2
+    from ..generators.halo import XToNu
+
+    sigma_nc_cm2 = XToNu.sigma_nc_cm2
 
     path, sha, m, ratio = args
     det = _detector(path, sha)

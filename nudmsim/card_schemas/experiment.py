@@ -31,6 +31,14 @@ TARGET = Section("target", "the detector material", fields=(
     Field("mass_kg", float, unit="kg", lo=0, lo_open=True, doc="fiducial (active) mass"),
     Field("form_factor", str, default="helm", choices=tuple(FORM_FACTORS),
           doc="nuclear form factor (Helm: Lewin-Smith parameters; klein_nystrand: as COHERENT 2017)"),
+    Field("form_factor_by_isotope", dict, default={},
+          doc="isotope -> form factor overriding form_factor, e.g. { H1 = \"none\" } (a free proton is point-like)"),
+    Field("single_nucleus_A", float, default=None, lo=1, unit="u",
+          doc="one effective nucleus of this mass number (mass A u, Z of the element) instead of the natural "
+              "isotopes: a release's convention, e.g. XENON1T's A = 131.293 (one-element materials only)"),
+    Field("nucleon_mass", str, default="amu", choices=("amu", "proton"),
+          doc="nucleon mass in per-nucleon cross sections (the DM-nucleon reduced mass of sigma_n): amu = 1 u "
+              "(XENON / wimprates convention) or proton = m_p"),
 ), one_of=(("material", "composition"),))
 
 
@@ -48,14 +56,32 @@ def _check(values: dict, path) -> None:
     sk = source_kind(scard.card_kind)
     if sk is None:
         raise CardError(path, "source.card", f"names a source of kind '{scard.card_kind}', which experiment cards "
-                        "cannot use yet", "use a pi_dar source such as 'sns'")
+                        "cannot use yet", "use a pi_dar source such as 'sns' or a halo such as 'shm_xenon1t_2018'")
     validate(src, sk.schema, path=path, prefix="source")
     validate_stage_tables(values, path)
-    Observables.from_card(values["observables"], path)
+    Observables.from_card(values["observables"], path, _resolver(path))
     if values.get("analysis") is not None:
-        from ..analysis_card import ANALYSIS
+        from ..analysis_card import ANALYSIS, check_likelihood_options
 
-        validate(values["analysis"], ANALYSIS, path=path, prefix="analysis")
+        check_likelihood_options(validate(values["analysis"], ANALYSIS, path=path, prefix="analysis"), path)
+
+
+def _resolver(path):
+    """Files named by the card: relative to it, data/ or fluxes/ (as Experiment.resolve_file)."""
+    from pathlib import Path
+
+    from ..paths import resource_dir
+
+    def resolve(name: str, key: str = ""):
+        p = Path(name)
+        for base in ([Path()] if p.is_absolute() else []) + [Path(path).parent, resource_dir("data"),
+                                                             resource_dir("fluxes")]:
+            if (base / p).is_file():
+                return base / p
+        raise CardError(path, key, f"names file '{name}', which does not exist",
+                        "give a path relative to the card, to data/ or to fluxes/")
+
+    return resolve
 
 
 register_card_schema("experiment", (

@@ -340,6 +340,9 @@ def cmd_limit(args) -> int:
 
             write_limit_curve(curve, tmps[2], name=csv.stem[:64])
     print(f"{curve.title}: {len(curve.x)} points in {dt:.1f} s -> {', '.join(map(str, outputs))}")
+    meas = [p for p in (curve.provenance or "").split("; ") if p.startswith("measurement ")]
+    if meas:   # which likelihood (e.g. which steady-state background model) and why
+        print(f"  {meas[0]}")
     y = curve.observed if np.any(np.isfinite(curve.observed)) else curve.expected
     for xv, yv in zip(curve.x, y):
         bound = (f"{curve.y_label} {curve.relation} {yv:.3e} {curve.y_unit}" if np.isfinite(yv) else
@@ -364,7 +367,7 @@ def cmd_validate(args) -> int:
         r = registry.CHECKS[n]()
         results.append(r)
         if not args.json:
-            status = "PASS" if r.passed else "FAIL"
+            status = {"info": "INFO", "skip": "SKIP"}.get(r.status, "PASS" if r.passed else "FAIL")
             print(f"[{status}] {r.name:<36} value {r.value:<12.5g} reference {r.reference:<12.5g} "
                   f"tolerance ±{r.tolerance:<10.3g} {r.unit}  ({time.perf_counter() - t0:.1f} s)",
                   flush=True)

@@ -232,7 +232,7 @@ def xenon1t_curve(masses_gev: tuple) -> tuple[np.ndarray, np.ndarray]:
     entry = registry.get_analysis(_card().get("direct.analysis", str))
     card = cards.load_detector(_card().get("direct.detector", str))
     req = LimitRequest(card=card, masses=np.asarray(masses_gev, float) * c.GeV, scheduler="sync", progress=False,
-                       options={"asymptotic": "1"})
+                       options={"method": "delta-chi2"})   # the release's asymptotic threshold 2.706
     curve = entry.limit(req)
     return np.asarray(curve.x, float) * c.GeV, np.asarray(curve.observed, float)
 

@@ -32,6 +32,11 @@ class LimitPlane:
     reference_keys: tuple = ()
     doc: str = ""
 
+    @property
+    def has_ratio(self) -> bool:
+        """Whether the plane has a second parameter (``--ratio``); a plane without one ignores it."""
+        return bool(self.ratio_name)
+
     def point(self, x: float, ratio: float | None, ref: dict | None = None) -> dict:
         return self.make_point(float(x), float(self.default_ratio if ratio is None else ratio), dict(ref or {}))
 
@@ -58,6 +63,7 @@ def get(name: str) -> LimitPlane:
 
 def _load() -> None:
     from . import scalar_portal  # noqa: F401  (registers sigma_nc)
+    from ..processes import wimp_si  # noqa: F401  (registers sigma_si)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -22,7 +22,14 @@ import numpy as np
 from .. import constants as c
 from .. import formfactors
 from ..errors import ParameterError
+from ..registry import Param
 from ..targets import Nucleus
+
+#: the model point of ``wimp-si`` (m_chi in GeV, sigma_n in cm^2)
+POINT = {
+    "m_chi": Param(50.0, "GeV", "WIMP mass", strictly_positive=True, hi=1e5),
+    "sigma_n": Param(1e-45, "", "SI WIMP-nucleon cross section [cm^2] (<= 1e-20: larger is not a WIMP)", hi=1e-20),
+}
 
 #: 1 kg expressed as an energy in MeV (m c^2), to count nuclei of mass m [MeV] in a kg
 KG_IN_MEV = c.kg * c.C_LIGHT**2
@@ -100,3 +107,20 @@ def total_rate(m_chi, sigma_n, nuclei, halo, e_lo, e_hi, form_factor: str = "hel
     E = 0.5 * (e_hi - e_lo) * x + 0.5 * (e_hi + e_lo)
     return float(0.5 * (e_hi - e_lo) * np.sum(w * dRdE(E, m_chi, sigma_n, nuclei, halo, form_factor,
                                                           nucleon_mass)))
+
+
+# ------------------------------------------------------------------------------------------------
+# limit plane: sigma_n vs m_chi (the SI WIMP-nucleon cross section; rates are proportional to it)
+# ------------------------------------------------------------------------------------------------
+def _plane():
+    from ..models.planes import LimitPlane, register
+
+    def point(x, ratio, ref):
+        return {"m_chi": float(x), "sigma_n": float(ref.get("sigma_n", POINT["sigma_n"].default))}
+
+    register(LimitPlane("sigma_si", "wimp-si", "m_chi", "GeV", "sigma_SI (nucleon)", "cm^2", "", 0.0, point,
+                        lambda p: float(p["sigma_n"]), ("sigma_n",),
+                        "sigma_n: spin-independent WIMP-nucleon cross section (the rate is proportional to it)"))
+
+
+_plane()

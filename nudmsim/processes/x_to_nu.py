@@ -46,6 +46,16 @@ import numpy as np
 from .. import constants as c
 from .. import formfactors
 from ..errors import ParameterError
+from ..registry import Param
+
+#: the model point of ``x-to-nu``: m_phi = 10 m_X (seed Fig. 2 left); y_X y_q chosen to give O(100) XENON1T
+#: events (sigma_NC ~ 9e-50 cm^2), y_q = 3e-9 well below the kaon bound 1.58e-4.
+POINT = {
+    "m_X": Param(50.0, "MeV", "dark-matter (X) mass", strictly_positive=True, hi=1e5),
+    "m_phi": Param(500.0, "MeV", "scalar mediator mass", strictly_positive=True, hi=1e6),
+    "y_X": Param(1e-2, "", "X-phi-nu Yukawa coupling (perturbative: <= 4 pi)", hi=4 * np.pi),
+    "y_q": Param(3e-9, "", "phi-quark Yukawa coupling, equal for all quarks (<= 4 pi)", hi=4 * np.pi),
+}
 
 #: (hbar c)^2 c: converts sigma*v in natural units [MeV^-2] to mm^3/ns
 SIGMAV_TO_HEP = c.HBARC**2 * c.C_LIGHT

@@ -137,6 +137,6 @@ class BirksQuenching:
         return np.interp(np.asarray(E_vis_keV, dtype=float), self.E_vis, self.T)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=64)
 def cached_quenching(kB: float, composition: tuple, density: float, Z_ion: int, mass_keV: float) -> BirksQuenching:
     return BirksQuenching(kB, dict(composition), density, Z_ion, mass_keV)

@@ -389,6 +389,12 @@ def load_matrix(ctx: StageContext, values: dict, x_key: str, y_key: str, m_key: 
     row sums <= ``max_row_sum`` (when given, + 1e-6 rounding)."""
     if values.get("file"):
         path, header, arr = read_columns(ctx, "file", values["file"])
+        from .tables import read_table
+
+        try:    # x edges increase, probabilities >= 0: errors name the file, line and column
+            read_table(path, increasing=tuple(header[:1]), nonnegative=tuple(header[2:]))
+        except NudmsimError as exc:
+            raise ctx.error("file", str(exc), "fix the file") from None
         if arr.shape[1] < 3:
             raise ctx.error("file", f"{path.name} has {arr.shape[1]} columns",
                             f"give {x_what}_lo, {x_what}_hi and one column per {y_what} bin named <name>_<lo>_<hi>")

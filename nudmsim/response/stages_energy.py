@@ -434,7 +434,8 @@ class BirksQuenching(_Quenching):
            "`composition`, density `density_g_cm3`), S_n the ZBL nuclear stopping; heavy ions by velocity scaling "
            "with the Northcliffe effective charge (response/birks.py).  kB in cm/MeV; `kB_error_cm_per_MeV` "
            "makes kB the nuisance `<label>_kB`.  The recoiling species is named (`recoil = \"p\"` or an isotope "
-           "such as \"C12\").")
+           "such as \"C12\"), or `recoil = \"target\"`: each row's ion is the target isotope indexed by "
+           "`species_column` (default `target_id`), e.g. the protons and carbon nuclei of C9H12.")
     schema = Section("quenching/birks", fields=(
         _ON_NR, _TO_EE,
         Field("kB_cm_per_MeV", float, lo=0.0, unit="cm/MeV", doc="Birks constant kB"),
@@ -442,7 +443,10 @@ class BirksQuenching(_Quenching):
         Field("composition", dict, check=_composition_check,
               doc="atoms per molecule by element, e.g. {C = 9, H = 12} (pseudocumene)"),
         Field("density_g_cm3", float, lo=0.0, lo_open=True, unit="g/cm^3", doc="scintillator density"),
-        Field("recoil", str, default="p", doc="recoiling ion: \"p\" (proton) or an isotope, e.g. \"C12\""),
+        Field("recoil", str, default="p", doc="recoiling ion: \"p\" (proton), an isotope, e.g. \"C12\", or "
+                                              "\"target\" (per row: the target isotope in species_column)"),
+        Field("species_column", str, default="target_id",
+              doc="recoil = \"target\": column holding the index of the recoiling isotope in the target"),
     ))
 
     @classmethod
@@ -456,8 +460,17 @@ class BirksQuenching(_Quenching):
         self.composition = tuple(sorted((targets.element(s)[0].Z, int(n)) for s, n in values["composition"].items()))
         self.density = values["density_g_cm3"]
         rec = values["recoil"]
+        self.species_column = values["species_column"]
+        self.ions = None                      # recoil = "target": (Z, mass in keV) per target isotope
         if rec in ("p", "proton"):
             self.Z_ion, self.mass_keV = 1, c.M_PROTON / c.keV
+        elif rec == "target":
+            nuclei = _target_nuclei(ctx.target)
+            if not nuclei:
+                raise ctx.error("recoil", "is \"target\" but the experiment has no target",
+                                "name the ion: \"p\" or an isotope such as \"C12\"")
+            self.ions = tuple((int(n.Z), float(n.mass) / c.keV) for n in nuclei)
+            self.Z_ion, self.mass_keV = self.ions[0]
         else:
             try:
                 nuc = targets.isotope(rec)
@@ -468,16 +481,35 @@ class BirksQuenching(_Quenching):
         if values["kB_error_cm_per_MeV"] > 0:
             self.add_nuisance("kB", self.kB, values["kB_error_cm_per_MeV"], unit="cm/MeV", doc="Birks kB",
                               bounds=(0.0, None))
-        self.table(None)   # build (and cache) the nominal table now: errors show at load
+        for ion in self.ions or ((self.Z_ion, self.mass_keV),):
+            self.table(None, ion)   # build (and cache) the nominal tables now: errors show at load
 
-    def table(self, values) -> _birks.BirksQuenching:
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.on, self.species_column) if self.ions is not None else (self.on,)
+
+    def table(self, values, ion=None) -> _birks.BirksQuenching:
         kB = self.value(values, "kB", self.kB)
         if not (math.isfinite(kB) and kB >= 0):
             raise NudmsimError(f"{self.ctx.path}: key '{self.ctx.key}': Birks kB = {kB} cm/MeV (must be >= 0)")
-        return _birks.cached_quenching(kB, self.composition, self.density, self.Z_ion, self.mass_keV)
+        Z, m = ion if ion is not None else (self.Z_ion, self.mass_keV)
+        return _birks.cached_quenching(kB, self.composition, self.density, Z, m)
 
     def e_ee_keV(self, e, batch, values):
-        return self.table(values).visible(e)
+        if self.ions is None:
+            return self.table(values).visible(e)
+        if self.species_column not in batch:
+            raise self.error("species_column", f"the rows have no column '{self.species_column}'",
+                             "name the isotope-index column of the truth rows")
+        sp = np.asarray(batch[self.species_column]).astype(np.int64)
+        if len(sp) and (sp.min() < 0 or sp.max() >= len(self.ions)):
+            raise NudmsimError(f"{self.ctx.path}: key '{self.ctx.key}.species_column': column "
+                               f"'{self.species_column}' has an index outside the target's {len(self.ions)} isotopes")
+        out = np.zeros_like(e)
+        for i in np.unique(sp):
+            sel = sp == i
+            out[sel] = self.table(values, self.ions[i]).visible(e[sel])
+        return out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -199,3 +199,56 @@ def from_card(card) -> Halo:
 def load_halo(name_or_path: str = "shm_xenon1t_2018") -> Halo:
     """Halo from ``fluxes/NAME.toml`` (or a path)."""
     return from_card(cards.load_source(name_or_path))
+
+
+# ------------------------------------------------------------------------------------------------
+# the [source] table of an experiment card (nudmsim.experiment): a halo seen for a live time
+# ------------------------------------------------------------------------------------------------
+from ..schema import Field, Section  # noqa: E402
+
+HALO_SOURCE = Section("source", "the dark-matter halo seen by the detector; exposure = target mass x live time",
+                      fields=(
+    Field("card", str, doc="halo card (fluxes/NAME.toml, kind halo), e.g. \"shm_xenon1t_2018\""),
+    Field("live_days", float, unit="days", lo=0, lo_open=True,
+          doc="live time; with [target] mass_kg it is the exposure (e.g. 1300 kg x 278.8 d for XENON1T 2018)"),
+))
+
+
+@dataclass(frozen=True)
+class HaloSource:
+    """A halo for an experiment: the velocity distribution and the live time [ns] (hepunits).
+
+    Expected interactions of a process = n_targets x (rate per target nucleus) x ``live_time``."""
+
+    halo: Halo
+    live_days: float
+    info: dict
+
+    @property
+    def live_time(self) -> float:
+        return self.live_days * c.DAY
+
+    def exposure_kg_days(self, mass_kg: float) -> float:
+        return float(mass_kg) * self.live_days
+
+    def summary(self) -> dict:
+        d = self.halo.describe()
+        return {"live time": (self.live_days, "days"),
+                f"halo {self.halo.name}": (f"rho = {d['rho_GeV_cm3']:g} GeV/cm^3, v0 = {d['v0_km_s']:g}, "
+                                           f"v_esc = {d['v_esc_km_s']:g}, v_E = {d['v_earth_km_s']:g} km/s", "")}
+
+
+def source_from_table(src: cards.Card, v: dict, path, resolve_file) -> HaloSource:
+    """The halo source of an experiment card from its halo card and the validated ``[source]`` table."""
+    return HaloSource(from_card(src), float(v["live_days"]),
+                      {"source_card": src.name, "source_sha256": src.sha256})
+
+
+def _register():
+    from . import register_source_kind
+
+    register_source_kind("halo", schema=HALO_SOURCE, build=source_from_table,
+                         doc="dark-matter halo (Standard Halo Model) seen for a live time")
+
+
+_register()
