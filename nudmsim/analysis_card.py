@@ -117,8 +117,35 @@ ANALYSIS = Section("analysis", "the statistical analysis of the experiment", fie
     Field("sample", list, item=SAMPLE, doc="the samples ([[analysis.sample]])"),
     Field("parameters", dict, default={}, doc="parameter -> { init, bounds, fixed }"),
     Field("measurement", dict, default={}, doc="name -> measurement table"),
-    Field("limit", dict, default={}, doc="limit-scan settings (see docs/cards.md)"),
+    Field("limit", dict, default={}, doc="limit-scan settings, or name -> settings (see docs/cards.md)"),
+    Field("likelihood", str, default="poisson", check=lambda v: _kind_check(v),
+          doc="likelihood kind (nudmsim/stats/kinds.py): poisson (binned, HistFactory), published_limit (a "
+              "release's upper-limit curve on the signal rate)"),
+    Field("likelihood_options", dict, default={}, doc="the likelihood kind's keys (its own schema)"),
+    Field("calibration", dict, default={}, doc="name -> calibration settings: a registered procedure that sets "
+                                                "background parameters from a published result "
+                                                "(nudmsim/stats/calibration.py)"),
 ))
+
+
+def _kind_check(name):
+    from .stats.kinds import check_kind_name
+
+    return check_kind_name(name)
+
+
+def check_likelihood_options(values: dict, path) -> dict:
+    """The validated ``likelihood_options`` of a validated [analysis] table (strict, by the kind's schema)."""
+    from .stats.kinds import get_kind
+
+    kind = get_kind(values["likelihood"])
+    opts = values["likelihood_options"]
+    if kind.schema is None:
+        if opts:
+            raise CardError(path, "analysis.likelihood_options", f"is not used by the {kind.name} likelihood",
+                            "drop it")
+        return {}
+    return validate(opts, kind.schema, path=path, prefix="analysis.likelihood_options")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -206,6 +233,13 @@ class Analysis:
     observed: np.ndarray | None
     mask: np.ndarray
     measurements: dict
+    likelihood: dict = None
+
+    @property
+    def kind(self):
+        from .stats.kinds import get_kind
+
+        return get_kind(self.values["likelihood"])
 
     @property
     def samples(self) -> list[dict]:
@@ -270,11 +304,15 @@ class Analysis:
                             f"'{poi}' is not a parameter of the measurement", suggest(poi, params) or
                             f"parameters: {', '.join(params)}")
         obs = observed if observed is not None else self.observed
+        like = dict(self.likelihood or {"kind": "poisson"})
+        kind = self.kind
+        if kind.at_point is not None and any(s["process"] == "signal" for s in self.samples if s["name"] in names):
+            like = kind.at_point(like, exp, point, self.signal_process(process))
         ws = Workspace(f"{exp.name}:{m['name']}", obs if obs is not None else np.zeros(exp.observables.shape),
                        tuple(samples), params, poi, exp.observables.edges, mask,
                        {"experiment": exp.name, "measurement": m["name"], "asimov": obs is None,
-                        "point": dict(point or {}), "process": process})
-        if obs is None:   # a projection: Asimov data at the parameters' initial values
+                        "point": dict(point or {}), "process": process}, like)
+        if obs is None and kind.name == "poisson":   # a projection: Asimov data at the parameters' initial values
             spec = ws.spec()
             ws.observed = spec.expected(spec.nominal())
             ws.meta["asimov"] = True
@@ -522,7 +560,14 @@ def parse_analysis(table, exp) -> Analysis:
         mask &= sel.reshape(shape)
     if not mask.any():
         raise CardError(path, "analysis.range", "selects no bins")
+    from .stats.kinds import get_kind
+
+    kind = get_kind(v["likelihood"])
+    opts = check_likelihood_options(v, path)
+    like = {"kind": kind.name, **(kind.prepare(opts, exp, v) if kind.prepare is not None else {})}
     observed = histogram_from_file(exp, v["data"], "analysis.data") if v["data"] is not None else None
+    if observed is None and kind.observed is not None:
+        observed = np.asarray(kind.observed(opts, exp, like), float)
     meas = {}
     for k, t in (v["measurement"] or {}).items():
         meas[k] = validate(t, MEASUREMENT, path=path, prefix=f"analysis.measurement.{k}")
@@ -532,7 +577,8 @@ def parse_analysis(table, exp) -> Analysis:
                                 suggest(sname, names) or f"samples: {', '.join(names)}")
     if not meas:
         meas["default"] = validate({}, MEASUREMENT, path=path, prefix="analysis.measurement.default")
-    return Analysis(exp, v, observed, mask, meas)
+    return Analysis(exp, v, observed, mask, meas, like)
 
 
-__all__ = ["Analysis", "parse_analysis", "ANALYSIS", "SAMPLE", "DATA", "MEASUREMENT", "histogram_from_file"]
+__all__ = ["Analysis", "parse_analysis", "ANALYSIS", "SAMPLE", "DATA", "MEASUREMENT", "histogram_from_file",
+           "check_likelihood_options"]

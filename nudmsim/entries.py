@@ -56,6 +56,9 @@ def engine_predict(process: str):
         out["in the observables, after the response"] = (ex.total, "events")
         if exp.analysis is not None and not exp.analysis.mask.all():
             out["in the analysis range"] = (float(ex.counts[exp.analysis.mask].sum()), "events")
+        describe = getattr(exp.generator(process), "describe", None)
+        if describe is not None:
+            out.update(describe(ex.point, exp))
         for k, v in exp.published.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 out[f"published: {k}"] = (float(v), "")
@@ -142,27 +145,72 @@ def fit_printout(exp, rep) -> dict:
     return out
 
 
-def engine_limit():
+def engine_limit(name: str, limit_name: str | None = None):
     def limit(req):
-        from .runner import limit_curve
+        from .models import planes
+        from .runner import LIMIT_OPTIONS, limit_curve, limit_table
 
         exp = experiment_of(req.card)
-        return limit_curve(exp, masses=req.masses, ratio=req.ratio, projected=req.projected,
-                           options=req.options, params=req.params, scheduler=req.scheduler, progress=req.progress)
+        tab, _ = limit_table(exp, limit_name)
+        plane = planes.get(str(tab.get("plane", "")))
+        req.refuse_unused(name, LIMIT_OPTIONS + tuple(plane.options), ratio=plane.has_ratio,
+                          projected=exp.analysis.kind.projection)
+        return limit_curve(exp, masses=req.masses, ratio=req.ratio, projected=req.projected, options=req.options,
+                           params=req.params, scheduler=req.scheduler, progress=req.progress, limit=limit_name)
 
     return limit
 
 
+def engine_calibration(name: str, calibration: str | None):
+    """``nudmsim fit NAME``: run the card's calibration procedure and print the values for the card."""
+    def fit(card, params: dict, plot=None, **_) -> dict:
+        from .stats.calibration import calibrate
+
+        if params:
+            raise NudmsimError(f"{name} fit: unknown --set {sorted(params)[0]} (the calibration has no parameters)")
+        exp = experiment_of(card)
+        res = calibrate(exp, calibration)
+        out = {f"parameter {k} (calibrated; write it as its init in the card)": (v, "") for k, v in res.values.items()}
+        out["rms log-deviation (smoothed reference)"] = (res.rms_log, "")
+        out[f"max factor vs the smoothed reference ({res.masses.min():g}-{res.masses.max():g})"] = \
+            (res.max_factor, f"criterion < {res.pass_factor:g}: {'pass' if res.passed else 'FAIL'}")
+        if res.by_group:
+            out["fraction of raw reference points within x2"] = (res.frac_within_2, "")
+            for g, v in res.by_group.items():
+                out[f"median ratio ours/{g}"] = (v, "")
+        if plot:
+            plot_calibration(exp, res, plot)
+            out["plot"] = (str(plot), "")
+        out["_result"] = res
+        return out
+
+    return fit
+
+
+LIMIT_OPTION_DOCS = {"measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
+                     "method": "poisson likelihood: plr (default, CCGV q~) | cls | delta-chi2 (2.706); "
+                               "published_limit: published",
+                     "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
+                     "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
+                     "expected": "no (default) | yes: also the Asimov median and bands with the observed limit",
+                     "reference": "yes (default) | no: overlay the card's published curve (or the plane's target)"}
+
+
 def register_engine_analysis(name: str, *, card: str, summary: str, fit_measurement: str | None = None,
-                             limit: bool = True) -> AnalysisEntry:
-    opts = {"measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
-            "method": "plr (default, CCGV q~) | cls | delta-chi2 (2.706)",
-            "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
-            "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
-            "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}
-    return register_analysis(AnalysisEntry(name=name, summary=summary, default_detector=card,
-                                           fit=engine_fit(fit_measurement) if fit_measurement else None,
-                                           limit=engine_limit() if limit else None,
+                             limit: bool | str = True, calibration: str | bool | None = None,
+                             plane_options: dict | None = None) -> AnalysisEntry:
+    """An analysis computed by the engine from the card's [analysis]: a fit of ``fit_measurement`` or a
+    calibration (``calibration = NAME`` of [analysis.calibration.NAME]; True: the only one) as its ``fit``,
+    and/or limits (``limit = True``: the card's [analysis.limit]; a name: its [analysis.limit.NAME]);
+    ``plane_options`` documents the limit plane's --option keys."""
+    opts = dict(LIMIT_OPTION_DOCS, **(plane_options or {}))
+    if calibration:
+        fit = engine_calibration(name, calibration if isinstance(calibration, str) else None)
+    else:
+        fit = engine_fit(fit_measurement) if fit_measurement else None
+    return register_analysis(AnalysisEntry(name=name, summary=summary, default_detector=card, fit=fit,
+                                           limit=engine_limit(name, limit if isinstance(limit, str) else None)
+                                           if limit else None,
                                            limit_options=opts if limit else {}))
 
 
@@ -230,5 +278,31 @@ def plot_fit(exp, rep, path) -> None:
     plt.close(fig)
 
 
+def plot_calibration(exp, res, path) -> None:
+    """A calibrated expected limit curve over its reference (raw rows per digitisation, smoothed curve)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io import save_figure
+    from .stats.calibration import reference_points, settings
+
+    cfg = settings(exp, res.name)
+    xs, ys, groups = reference_points(exp, cfg)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for g in (dict.fromkeys(groups) if groups is not None else [None]):
+        sel = np.ones(len(xs), bool) if g is None else groups == g
+        ax.plot(xs[sel], ys[sel], ".", ms=3, label=f"published ({g})" if g else "published")
+    ax.plot(res.masses, res.reference, "-", color="0.5", lw=1, label=f"reference (smoothed ±{cfg['smoothing']:g})")
+    ax.plot(res.masses, res.limit, "k-", lw=2, label=f"{exp.label} calibrated card (expected)")
+    ax.set_yscale("log")
+    ax.set_title(f"{exp.label} calibration '{res.name}': max factor {res.max_factor:.2f}", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)  # outside: inside it hid curves
+    fig.subplots_adjust(right=0.62)
+    save_figure(fig, path)
+    plt.close(fig)
+
+
 __all__ = ["register_engine_process", "register_engine_analysis", "experiment_of", "fit_printout",
-           "plot_expected", "plot_fit"]
+           "plot_expected", "plot_fit", "plot_calibration"]

@@ -29,13 +29,21 @@ LIMIT = Section("analysis.limit", "limit-scan settings of the card (each overrid
     Field("measurement", str, default=None, doc="measurement used for limits (default: the analysis default)"),
     Field("masses", list, default=None, doc="default scan points (the plane's x unit)"),
     Field("ratio", float, default=None, lo=0, lo_open=True, doc="default second parameter of the plane"),
-    Field("method", str, default="plr", choices=("plr", "cls", "delta-chi2"), doc="limit method"),
+    Field("method", str, default=None, doc="limit method (default: the likelihood kind's first: plr for poisson)"),
     Field("truncation", str, default="pcl", choices=("pcl", "zero", "none"), doc="lower Asimov bands"),
     Field("pcl", str, default="-1", doc="power constraint of observed PLR limits in sigma, or \"no\""),
+    Field("asimov_only", bool, default=False,
+          doc="the release publishes no data (only its result): limits are the Asimov median and bands of the "
+              "card, as with --projected (e.g. a background calibrated on the published limit)"),
+    Field("reference", dict, default=None,
+          doc="{ file, x, y, label, select, x_scale }: a published curve overlaid on the plot (x in the plane's "
+              "unit; select = { column = value } keeps rows)"),
 ))
 
-OPTION_CHOICES = {"method": ("plr", "cls", "delta-chi2"), "truncation": ("pcl", "zero", "none"),
-                  "expected": ("yes", "no", "1", "0", "true", "false")}
+#: the --option names every engine limit takes (a plane adds its own, e.g. m4 and y_L)
+LIMIT_OPTIONS = ("measurement", "method", "truncation", "pcl", "expected", "reference")
+OPTION_CHOICES = {"truncation": ("pcl", "zero", "none"), "expected": ("yes", "no", "1", "0", "true", "false"),
+                  "reference": ("yes", "no", "1", "0", "true", "false")}
 
 
 @dataclass
@@ -96,12 +104,54 @@ def fit_measurement(exp, measurement: str | None = None, *, point=None, process=
 # ------------------------------------------------------------------------------------------------
 # limits
 # ------------------------------------------------------------------------------------------------
-def limit_settings(exp, options: dict) -> dict:
-    """The card's [analysis.limit] updated by --option values (validated: a bad value is a one-line error)."""
+def limit_table(exp, name: str | None = None) -> tuple[dict, str]:
+    """(the raw [analysis.limit] table of limit ``name``, its dotted key); a card with named limits
+    ([analysis.limit.NAME]) needs a name, unless it has only one."""
     if exp.analysis is None or not exp.analysis.values["limit"]:
         raise NudmsimError(f"experiment '{exp.name}' has no [analysis.limit] section: it cannot make limits")
-    cfg = validate(exp.analysis.values["limit"], LIMIT, path=exp.card.path, prefix="analysis.limit")
+    tab = exp.analysis.values["limit"]
+    if "plane" in tab or not all(isinstance(v, dict) for v in tab.values()):
+        if name is not None:
+            raise NudmsimError(f"experiment '{exp.name}' has one [analysis.limit], not a limit named '{name}'")
+        return tab, "analysis.limit"
+    if name is None:
+        if len(tab) != 1:
+            raise NudmsimError(f"experiment '{exp.name}' has limits {', '.join(tab)}: name one")
+        name = next(iter(tab))
+    if name not in tab:
+        from .schema import suggest
+
+        hint = suggest(name, tab)
+        raise NudmsimError(f"experiment '{exp.name}' has no limit '{name}' ({hint + ' ' if hint else ''}"
+                           f"limits: {', '.join(tab)})")
+    return tab[name], f"analysis.limit.{name}"
+
+
+def limit_settings(exp, options: dict, name: str | None = None) -> dict:
+    """The card's [analysis.limit] (or [analysis.limit.NAME]) updated by --option values (validated: a bad
+    value is a one-line error).  Options of the limit plane go to ``cfg["plane_options"]``."""
+    from .models import planes
+
+    tab, key = limit_table(exp, name)
+    cfg = validate(tab, LIMIT, path=exp.card.path, prefix=key)
+    plane = planes.get(cfg["plane"])
+    kind = exp.analysis.kind
+    cfg["kind"] = kind.name
+    if cfg["method"] is None:
+        cfg["method"] = kind.methods[0]
+    elif cfg["method"] not in kind.methods:
+        from .errors import CardError
+
+        raise CardError(exp.card.path, f"{key}.method", f"is '{cfg['method']}'",
+                        f"the {kind.name} likelihood takes {', '.join(kind.methods)}")
     opts = dict(options)
+    unknown = sorted(set(opts) - set(LIMIT_OPTIONS) - set(plane.options))
+    if unknown:
+        raise NudmsimError(f"unknown --option {unknown[0]} for the {plane.name} limit of {exp.name} (options: "
+                           f"{', '.join(LIMIT_OPTIONS + tuple(plane.options))})")
+    if "method" in opts and str(opts["method"]).lower() not in kind.methods:
+        raise NudmsimError(f"--option method={opts['method']}: choose one of {', '.join(kind.methods)} "
+                           f"(the {kind.name} likelihood)")
     for k, v in opts.items():
         if k in OPTION_CHOICES and str(v).lower() not in OPTION_CHOICES[k]:
             raise NudmsimError(f"--option {k}={v}: choose one of {', '.join(OPTION_CHOICES[k])}")
@@ -112,8 +162,11 @@ def limit_settings(exp, options: dict) -> dict:
                 raise NudmsimError(f"--option pcl={v}: give a number of sigma (e.g. -1) or no") from None
         if k == "measurement":
             exp.analysis.measurement(v)
-    cfg.update({k: v for k, v in opts.items() if k in ("method", "truncation", "pcl", "measurement")})
+    cfg.update({k: (str(v).lower() if k == "method" else v) for k, v in opts.items()
+                if k in ("method", "truncation", "pcl", "measurement")})
     cfg["expected"] = str(opts.get("expected", "no")).lower() in ("1", "yes", "true", "on")
+    cfg["show_reference"] = str(opts.get("reference", "yes")).lower() in ("1", "yes", "true", "on")
+    cfg["plane_options"] = {k: str(v) for k, v in opts.items() if k in plane.options}
     return cfg
 
 
@@ -130,24 +183,24 @@ def limit_point(args) -> dict:
     out = {"x": x, "y_ref": math.nan, "observed": math.nan, "expected": math.nan, "note": ""}
     t0 = time.perf_counter()
     try:
-        pt = plane.point(x, ratio, ref)
+        pt = plane.point(x, ratio, ref, cfg.get("plane_options"))
         out["y_ref"] = y_ref = plane.y(pt)
         ws = exp.workspace(cfg["measurement"], point=pt, process=cfg["process"])
         spec = ws.spec()
         sig = float(sum(np.sum(s.nominal) for s in ws.samples if s.name == "signal"))
-        if not sig > 0:
+        if ws.kind == "poisson" and not sig > 0:
             raise NudmsimError(f"{plane.x_name} = {x:g} {plane.x_unit}: no expected signal (outside the reach)")
         method = cfg["method"]
         if projected or cfg["expected"]:
             el = expected_limit(spec, cl=exp.analysis.values["cl"], method=method, truncation=cfg["truncation"])
-            out["expected"] = el.median * y_ref
-            out["bands"] = {k: b * y_ref for k, b in el.bands.items()}
+            out["expected"] = float(plane.scale(el.median, y_ref))
+            out["bands"] = {k: float(plane.scale(b, y_ref)) for k, b in el.bands.items()}
         if not projected:
             pcl = cfg["pcl"]
             pc = None if str(pcl).lower() in ("no", "none", "off") else float(pcl)
             ul = upper_limit(spec, cl=exp.analysis.values["cl"], method=method,
                              power_constraint=pc if method == "plr" else None)
-            out["observed"] = ul.mu_up * y_ref
+            out["observed"] = float(plane.scale(ul.mu_up, y_ref))
             out["mu_hat"] = ul.mu_hat
             out["note"] = f"{plane.x_name}={x:.3g}: {ul.note}" if ul.note else ""
     except NudmsimError as exc:
@@ -157,46 +210,56 @@ def limit_point(args) -> dict:
 
 
 def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, params=None,
-                scheduler=None, progress=True):
-    """Limits along the card's limit plane (see the module docstring) -> a LimitCurve."""
+                scheduler=None, progress=True, limit: str | None = None):
+    """Limits along the card's limit plane (see the module docstring) -> a LimitCurve.  ``limit`` names one
+    of several [analysis.limit.NAME] tables."""
     from .models import planes
     from .scan import map_points
     from .stats.curves import LimitCurve
 
-    cfg = limit_settings(exp, options or {})
+    cfg = limit_settings(exp, options or {}, limit)
     plane = planes.get(cfg["plane"])
+    kind = exp.analysis.kind
+    asimov_only = cfg["asimov_only"]
+    projected = bool(projected) or asimov_only
+    if (projected or cfg["expected"]) and not kind.projection:
+        raise NudmsimError(f"experiment '{exp.name}': the {kind.name} likelihood has no Asimov projection "
+                           "(no background model): drop --projected / expected")
     ref = {}
     for k, v in (params or {}).items():
         if k not in plane.reference_keys:
             raise NudmsimError(f"limit on {exp.name}: unknown --set {k} (only {', '.join(plane.reference_keys)}: "
                                "the reference couplings of the signal template; the limit does not depend on them)")
         ref[k] = float(v)
-    if projected is False and exp.analysis.observed is None:
+    if projected is False and exp.analysis.observed is None and kind.name == "poisson":
         raise NudmsimError(f"experiment '{exp.name}' is a projection (no [analysis.data]): add --projected")
     if cfg["method"] == "delta-chi2" and (projected or cfg["expected"]):
         raise NudmsimError("expected limits support methods plr and cls, not delta-chi2")
     masses = np.asarray(masses if masses is not None else (cfg["masses"] or []), float)
     if masses.size == 0:
         raise NudmsimError(f"no masses to scan: give --masses (the card {exp.name} has no default)")
+    if not plane.has_ratio and ratio is not None:
+        raise NudmsimError(f"limit plane {plane.name} has no second parameter: drop --ratio")
     ratio = ratio if ratio is not None else (cfg["ratio"] or plane.default_ratio)
     gen = exp.generator(cfg["process"])
     keep, dropped, reason = [], [], ""
     for m in masses:
+        pt = plane.point(m, ratio, ref, cfg["plane_options"])      # a bad ratio or option is an error
         try:
-            gen.check(plane.point(m, ratio, ref), exp)
+            gen.check(pt, exp)
             keep.append(m)
         except NudmsimError as exc:
-            if "r = m_phi/m_X" in str(exc):
-                raise
             dropped.append(m)
             reason = str(exc)
     if not keep:
         raise NudmsimError(f"no scan point is kinematically allowed ({reason})")
     if dropped and progress:
         print(f"note: {len(dropped)} point(s) dropped: {reason}", file=sys.stderr)
-    pts = [(str(exp.card.path), float(m), float(ratio), bool(projected), cfg, ref) for m in keep]
-    res = map_points(limit_point, pts, scheduler=scheduler, progress=progress,
-                     label=f"{exp.name} {plane.ratio_name}={ratio:g}")
+    pts = [(str(exp.card.path), float(m), float(ratio), projected, cfg, ref) for m in keep]
+    at = f", {plane.ratio_name} = {ratio:g}" if plane.has_ratio else ""
+    at += "".join(f", {k} = {v}" for k, v in {**{k: d for k, (d, _) in plane.options.items()},
+                                               **cfg["plane_options"]}.items())
+    res = map_points(limit_point, pts, scheduler=scheduler, progress=progress, label=f"{exp.name}{at}")
     x = np.array([r["x"] for r in res])
     obs = np.array([r["observed"] for r in res])
     with_exp = projected or cfg["expected"]
@@ -204,18 +267,49 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
     bands = {k: np.array([r.get("bands", {}).get(k, math.nan) for r in res]) for k in ("-2", "-1", "+1", "+2")} \
         if with_exp else {}
     notes = sorted({r["note"] for r in res if r["note"]})
-    what = "projected (Asimov, median and bands)" if projected else "observed"
-    prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; measurement "
-            f"{cfg['measurement'] or 'default'}; method {cfg['method']} (CCGV asymptotics); "
-            f"{plane.ratio_name} = {ratio:g}")
+    what = ("Asimov median and bands of the card (the release publishes no data; observed column NaN)"
+            if asimov_only else "projected (Asimov, median and bands)" if projected else "observed")
+    how = {"plr": "CCGV asymptotics", "cls": "CCGV asymptotics", "delta-chi2": "Delta chi2 quantile",
+           "published": "the release's own limit, rescaled"}
+    prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; likelihood {kind.name}; measurement "
+            f"{cfg['measurement'] or 'default'}; method {cfg['method']} ({how.get(cfg['method'], cfg['method'])})"
+            f"{at.replace(',', ';')}")
     if dropped:
         prov += f"; {len(dropped)} point(s) outside the kinematic reach dropped"
     if notes:
         prov += "; notes: " + " | ".join(notes)[:500]
     cl = exp.analysis.values["cl"]
+    label = ("projection" if exp.info["status"] == "projection" or (projected and not asimov_only) else
+             "expected" if asimov_only else "")
     return LimitCurve(x=x, observed=obs, x_label=plane.x_name, y_label=plane.y_name, x_unit=plane.x_unit,
-                      y_unit=plane.y_unit, title=f"{exp.label} {plane.process}, {cl:.0%} CL, "
-                      f"{plane.ratio_name} = {ratio:g}", expected=expd, bands=bands, cl=cl, provenance=prov)
+                      y_unit=plane.y_unit, title=f"{exp.label} {cfg['process']}, {cl:.0%} CL"
+                      f"{' ' + label if label else ''}{at}", expected=expd, bands=bands, cl=cl, provenance=prov,
+                      reference=reference_curve(exp, cfg, plane, x, ratio) if cfg["show_reference"] else None)
 
 
-__all__ = ["FitReport", "fit_measurement", "limit_curve", "limit_point", "limit_settings", "LIMIT"]
+def reference_curve(exp, cfg: dict, plane, x, ratio):
+    """(x, y, label) of the published curve named by the limit's ``reference`` table, else the plane's own
+    reference (e.g. a thermal target), or None."""
+    ref = cfg.get("reference")
+    if not ref:
+        if plane.reference is None:
+            return None
+        y, label = plane.reference(np.asarray(x, float), ratio, cfg["plane_options"])
+        return np.asarray(x, float), np.asarray(y, float), label
+    from .errors import CardError
+    from .stats.published import read_curve
+
+    bad = set(ref) - {"file", "x", "y", "label", "select", "x_scale"}
+    if bad or not {"file", "x", "y"} <= set(ref):
+        raise CardError(exp.card.path, "analysis.limit.reference", f"has keys {sorted(ref)}",
+                        "give { file, x, y, label, select, x_scale }")
+    path = exp.resolve_file(ref["file"], "analysis.limit.reference.file")
+    try:
+        rx, ry = read_curve(path, ref["x"], ref["y"], ref.get("select", {}), float(ref.get("x_scale", 1.0)))
+    except NudmsimError as exc:
+        raise CardError(exp.card.path, "analysis.limit.reference", str(exc)) from None
+    return rx, ry, ref.get("label", path.stem)
+
+
+__all__ = ["FitReport", "fit_measurement", "limit_curve", "limit_point", "limit_settings", "limit_table", "LIMIT",
+           "LIMIT_OPTIONS", "reference_curve"]

@@ -12,7 +12,7 @@ module                 kinds
 ``sources``            ``pi_dar`` (SNS), ``halo`` (SHM), ``meson_source`` (stopped / in-flight K+), ``pp``
 ``coherent``           ``coherent`` (COHERENT-style CsI CEvNS detector)
 ``direct_detection``   ``dd-xenon``, ``dd-scintillator``
-``meson``              ``meson_decay`` (E949, NA62)
+``experiment``         ``experiment`` (engine cards: COHERENT, E949, NA62, ...)
 ``collider``           ``collider_w`` (ATLAS-like W response)
 ``cosmology``          ``cosmology``
 =====================  ==========================================================================

@@ -83,8 +83,12 @@ def expected_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", truncat
                    params: dict | None = None) -> ExpectedLimit:
     """Projected limit of ``spec``'s POI from its background-only Asimov data (see module docstring).
 
-    params: generating values other than the nominal ones (e.g. a different background level)."""
+    params: generating values other than the nominal ones (e.g. a different background level).
+    A named likelihood kind defines its own ``expected_limit`` (or refuses: no background model)."""
     from .limits import upper_limit
+
+    if hasattr(spec, "expected_limit"):
+        return spec.expected_limit(cl=cl, method=method, truncation=truncation, params=params)
 
     if truncation not in ("pcl", "zero", "none"):
         raise NudmsimError(f"band truncation '{truncation}' unknown (choose pcl, zero or none)")

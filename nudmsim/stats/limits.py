@@ -160,7 +160,12 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     mu_max: give up (NudmsimError) if the limit exceeds it (default: the POI's upper bound or 1e12).
     power_constraint: N (e.g. -1.0) to floor the limit at the N-sigma edge of the expected band,
     σ_A (Φ⁻¹(cl) + N) ("power-constrained limit", Cowan, Cranmer, Gross & Vitells, arXiv:1105.3166):
-    with the PLR a downward fluctuation otherwise gives limits far below the sensitivity, down to 0."""
+    with the PLR a downward fluctuation otherwise gives limits far below the sensitivity, down to 0.
+
+    A named likelihood kind (:mod:`nudmsim.stats.kinds`) whose evaluator defines ``upper_limit`` follows its
+    own procedure (e.g. a release's critical-value tables)."""
+    if hasattr(spec, "upper_limit"):
+        return spec.upper_limit(cl=cl, method=method, power_constraint=power_constraint)
     ul = _upper_limit(spec, cl=cl, method=method, sigma=sigma, mu_max=mu_max, rtol=rtol, asimov=asimov)
     if power_constraint is None:
         return ul

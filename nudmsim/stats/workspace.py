@@ -111,6 +111,7 @@ class Workspace:
     axes: dict = field(default_factory=dict)
     mask: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
+    likelihood: dict = field(default_factory=lambda: {"kind": "poisson"})
 
     def __post_init__(self):
         self.observed = np.asarray(self.observed, dtype=float)
@@ -122,7 +123,7 @@ class Workspace:
                                    f"the data {self.observed.shape}")
             for m in s.modifiers:
                 if m.type == "parametric":
-                    for p in m.data["params"]:
+                    for p in dict(m.data["params"]).values():
                         self._need(p, s)
                 elif m.type != "onoff":
                     self._need(m.name, s)
@@ -156,11 +157,22 @@ class Workspace:
         return replace(self, parameters=params)
 
     # -- evaluation -------------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        """The likelihood kind (nudmsim.stats.kinds): "poisson" or a named kind such as "published_limit"."""
+        return self.likelihood.get("kind", "poisson")
+
     def spec(self, compiled: bool = True):
         """The :class:`~nudmsim.stats.likelihood.Spec` that evaluates this workspace (fits, limits, Asimov):
         compiled into dense arrays with an analytic gradient (:mod:`nudmsim.stats.compiled`) unless
-        ``compiled=False`` (the reference implementation from the same plain data, for tests)."""
+        ``compiled=False`` (the reference implementation from the same plain data, for tests); or the
+        evaluator of its named likelihood kind (:mod:`nudmsim.stats.kinds`)."""
         from .likelihood import Component, OnOffBackground, Parameter, Spec, TemplateGrid
+
+        if self.kind != "poisson":
+            from .kinds import get_kind
+
+            return get_kind(self.kind).evaluator(self)
 
         comps, on_off = [], []
         for s in self.samples:
@@ -208,7 +220,7 @@ class Workspace:
                                 "constraint": list(p.constraint) if p.constraint else None, "fixed": p.fixed,
                                 "physical": list(p.physical) if p.physical else None, "doc": p.doc}
                                for p in self.parameters.values()],
-                "meta": self.meta}
+                "meta": self.meta, "likelihood": self.likelihood}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Workspace":
@@ -232,7 +244,7 @@ class Workspace:
                   for p in d["parameters"]}
         return cls(d["name"], np.asarray(d["observed"], float), samples, params, d["poi"],
                    {k: np.asarray(v, float) for k, v in d.get("axes", {}).items()},
-                   np.asarray(d["mask"], bool), d.get("meta", {}))
+                   np.asarray(d["mask"], bool), d.get("meta", {}), d.get("likelihood", {"kind": "poisson"}))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
@@ -242,6 +254,9 @@ class Workspace:
         normsys/histosys at ±1σ, onoff as shapesys (σ_i = √off_i / tau on nominal off_i / tau; bins with no
         control counts get no shapesys, as pyhf requires), the constraint of a normfactor-like physical
         parameter as a normsys.  Parametric samples are refused (they are not HistFactory)."""
+        if self.kind != "poisson":
+            raise NudmsimError(f"workspace {self.name}: likelihood kind '{self.kind}' is not a HistFactory "
+                               "likelihood, which pyhf cannot express")
         m = np.asarray(self.mask).ravel()
         flat = lambda a: np.asarray(a, float).ravel()[m].tolist()  # noqa: E731
         samples = []

@@ -1,0 +1,93 @@
+"""Likelihood kinds: how a workspace's expected counts meet the data.
+
+The default kind, ``poisson``, is the binned Poisson likelihood of :class:`~nudmsim.stats.likelihood.Spec`
+(HistFactory's).  A release that publishes its own procedure or result instead of its data (XENON1T's binwise
+-2 ln L tables with toy-MC critical values, E949's upper limits on B(K+ -> pi+ X) as a function of m_X) is a
+*named likelihood kind* that any experiment card may use::
+
+    [analysis]
+    likelihood = "published_limit"
+    likelihood_options = { file = "...csv", x = "m_X_GeV", y = "BR_UL90", parameter = "m_phi" }
+
+A kind declares
+
+* ``schema``: the keys of ``[analysis] likelihood_options`` (strict, like every card table);
+* ``prepare(options, exp, analysis) -> dict``: plain data (numbers and lists, JSON-serialisable) stored in the
+  workspace (``Workspace.likelihood``), read once when the card loads;
+* ``observed(options, exp, data) -> array | None``: the observed counts on the observables when the kind
+  carries its own data (``[analysis] data`` then stays empty);
+* ``evaluator(workspace)``: a Spec-compatible object — ``poi``, ``name``, ``mask``, ``observed``,
+  ``expected(params)``, ``nominal()`` — that defines ``upper_limit(cl=, method=, power_constraint=)`` (called by
+  :func:`nudmsim.stats.limits.upper_limit`) and, for kinds without a background model,
+  ``expected_limit(...)`` raising a one-line error;
+* ``methods``: the limit methods it supports (the first is its default); ``projection``: whether Asimov
+  projections exist;
+* ``at_point(likelihood, exp, point, process) -> dict`` (optional): the workspace's plain data at one model
+  point (e.g. the signal's rate per decay that a published limit is compared with).
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..errors import NudmsimError
+from ..schema import Section, suggest
+
+
+@dataclass(frozen=True)
+class LikelihoodKind:
+    name: str
+    schema: Section | None
+    prepare: Callable[[dict, Any, dict], dict] | None
+    evaluator: Callable[[Any], Any] | None
+    methods: tuple[str, ...]
+    projection: bool = True
+    observed: Callable | None = None
+    doc: str = ""
+    at_point: Callable | None = None
+
+
+LIKELIHOOD_KINDS: dict[str, LikelihoodKind] = {}
+
+#: modules that register likelihood kinds (imported on first lookup)
+KIND_MODULES = ["nudmsim.stats.published"]
+
+
+def register_likelihood_kind(kind: LikelihoodKind) -> LikelihoodKind:
+    LIKELIHOOD_KINDS[kind.name] = kind
+    return kind
+
+
+register_likelihood_kind(LikelihoodKind(
+    "poisson", None, None, None, ("plr", "cls", "delta-chi2"), True,
+    doc="binned Poisson likelihood with HistFactory modifiers (nudmsim.stats.likelihood.Spec); limits by the "
+        "profile likelihood ratio (CCGV q~, method plr), CLs, or Delta chi^2 = 2.706 (delta-chi2)"))
+
+
+def kinds() -> dict[str, LikelihoodKind]:
+    for mod in KIND_MODULES:
+        importlib.import_module(mod)
+    return LIKELIHOOD_KINDS
+
+
+def get_kind(name: str) -> LikelihoodKind:
+    """The registered kind ``name`` or a one-line error with a suggestion."""
+    k = kinds()
+    if name not in k:
+        hint = suggest(name, k)
+        raise NudmsimError(f"unknown likelihood kind '{name}' ({hint + ' ' if hint else ''}kinds: {', '.join(k)})")
+    return k[name]
+
+
+def check_kind_name(name) -> str | None:
+    """Schema check of ``[analysis] likelihood``."""
+    k = kinds()
+    if name in k:
+        return None
+    hint = suggest(name, k)
+    return f"is '{name}', not a likelihood kind ({hint + ' ' if hint else ''}kinds: {', '.join(k)})"
+
+
+__all__ = ["LikelihoodKind", "LIKELIHOOD_KINDS", "register_likelihood_kind", "get_kind", "kinds",
+           "check_kind_name"]
