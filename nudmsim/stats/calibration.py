@@ -11,7 +11,9 @@ planes is matched to a published limit curve by choosing
   symmetric: log(scale) moves by twice the mid-range of log(reference / ours);
 * the shape parameter ``shape`` by a bounded one-dimensional minimisation (scipy, ``tolerance`` in the
   parameter) of the *maximum* |log(ours / reference)| over ``masses`` (minimax: the acceptance criterion of
-  issue 4 is a maximum factor).
+  issue 4 is a maximum factor);
+* ``passes`` times (default 2), each pass at the level the previous one found: the sqrt scaling is asymptotic,
+  so a pass started far from the answer leaves a small level/shape trade-off that the next pass removes.
 
 The reference is the published curve (``reference = { file, x, y, select, x_scale }``); with ``smoothing = w``
 it is the running geometric mean of all its rows within ±w (in x): a published observed limit oscillates with
@@ -57,6 +59,9 @@ CALIBRATION = Section("analysis.calibration.<name>", "a calibration of backgroun
     Field("shape", str, default=None, doc="parameter fitted by minimax (e.g. a power-law index)"),
     Field("shape_bounds", list, default=None, length=2, doc="[low, high] of the shape parameter"),
     Field("tolerance", float, default=0.05, lo=0, lo_open=True, doc="absolute tolerance of the shape fit"),
+    Field("passes", int, default=2, lo=1, hi=5, doc="shape fits, each at the level the previous one found (the "
+                                                     "sqrt scaling of the level is asymptotic; pass 2 is within "
+                                                     "+-1 of pass 1)"),
     Field("pass_factor", float, default=2.0, lo=1.0, doc="criterion: max factor vs the smoothed reference below this"),
 ))
 
@@ -142,8 +147,14 @@ def reference_points(exp, cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray | Non
                             f"{path.name} has no column '{k}'", suggest(k, head) or f"columns: {', '.join(head)}")
     sel = ref.get("select") or {}
     body = [r for r in body if all(r[head.index(k)] == str(v) for k, v in sel.items())]
-    x = np.array([float(r[head.index(ref["x"])]) for r in body]) * float(ref.get("x_scale", 1.0))
-    y = np.array([float(r[head.index(ref["y"])]) for r in body])
+    def num(text):
+        try:
+            return float(text)
+        except ValueError:
+            return math.nan
+
+    x = np.array([num(r[head.index(ref["x"])]) for r in body]) * float(ref.get("x_scale", 1.0))
+    y = np.array([num(r[head.index(ref["y"])]) for r in body])
     g = np.array([r[head.index(cfg["group"])] for r in body]) if cfg["group"] else None
     ok = np.isfinite(x) & np.isfinite(y) & (y > 0)
     return x[ok], y[ok], (g[ok] if g is not None else None)
@@ -215,37 +226,40 @@ def limit_curve_procedure(exp, cfg) -> CalibrationResult:
     from scipy import optimize
 
     params = _parameters(exp, cfg)
-    s0 = params[cfg["scale"]].init
+    level = params[cfg["scale"]].init
     xs, ys, _ = reference_points(exp, cfg)
     target = np.log(smoothed_reference(xs, ys, cfg["masses"], cfg["smoothing"]))
     if not np.all(np.isfinite(target)):
         raise NudmsimError(f"calibration {cfg['name']}: the reference has no point near some of the masses")
-    cache: dict = {}
+    lo, hi = map(float, cfg["shape_bounds"]) if cfg["shape"] is not None else (0.0, 0.0)
+    k_best = None
+    for _ in range(cfg["passes"] if cfg["shape"] is not None else 1):
+        cache: dict = {}
 
-    def curve(k):
-        key = None if k is None else round(float(k), 12)
-        if key not in cache:
-            over = {} if k is None else {cfg["shape"]: k}
-            cache[key] = np.log(expected_curve(exp, cfg, over))
-        return cache[key]
+        def curve(k, level=level, cache=cache):
+            key = None if k is None else round(float(k), 12)
+            if key not in cache:
+                over = {cfg["scale"]: level} if k is None else {cfg["scale"]: level, cfg["shape"]: k}
+                cache[key] = np.log(expected_curve(exp, cfg, over))
+            return cache[key]
 
-    def cost(k):
-        d = target - curve(k)
-        shift = 0.5 * (d.max() + d.min())
-        return float(0.5 * (d.max() - d.min())), shift
+        def cost(k, curve=curve):
+            d = target - curve(k)
+            shift = 0.5 * (d.max() + d.min())
+            return float(0.5 * (d.max() - d.min())), shift
 
-    if cfg["shape"] is not None:
-        lo, hi = map(float, cfg["shape_bounds"])
-        res = optimize.minimize_scalar(lambda k: cost(k)[0], bounds=(lo, hi), method="bounded",
-                                       options={"xatol": cfg["tolerance"]})
-        k_best = float(res.x)
-    else:
-        k_best = None
-    _, shift = cost(k_best)
-    values = {cfg["scale"]: s0 * math.exp(2.0 * shift)}
+        if cfg["shape"] is not None:
+            res = optimize.minimize_scalar(lambda k: cost(k)[0], bounds=(lo, hi), method="bounded",
+                                           options={"xatol": cfg["tolerance"]})
+            k_best = float(res.x)
+            lo, hi = max(lo, k_best - 1.0), min(hi, k_best + 1.0)
+        _, shift = cost(k_best)
+        best_curve = np.exp(curve(k_best) + shift)
+        level = level * math.exp(2.0 * shift)
+    values = {cfg["scale"]: level}
     if k_best is not None:
         values[cfg["shape"]] = k_best
-    return report(exp, cfg, np.exp(curve(k_best) + shift), values)
+    return report(exp, cfg, best_curve, values)
 
 
 PROCEDURES: dict[str, Callable] = {"limit_curve": limit_curve_procedure}
