@@ -24,7 +24,7 @@ def test_four_momentum_conservation(frac, r, m4, lepton, p_beam, seed):
     model = NeutrinoPortal(m_chi, r * m_chi, m4, 1.0, U_mu4=0.05, U_e4=0.05)
     rng = np.random.default_rng(seed)
     p_meson = p_beam * (1 + 0.01 * rng.standard_normal(500))
-    lab, p_star = mb.three_body_lab(model, "K", lepton, 500, rng, p_meson)     # fused numba boost
+    lab, p_star, cos_k = mb.three_body_lab(model, "K", lepton, 500, rng, p_meson, return_cos=True)   # fused numba
     lab2 = mb.to_lab(mb.three_body_rest(model, "K", lepton, 500, rng), M, p_meson)   # numpy boost
     assert np.all(p_star <= float(md.two_body_momentum(M, ml, model.m_chi + model.m_phi)) + 1e-9)
     tot2 = [sum(v[i] for v in lab2) for i in range(4)]
@@ -40,6 +40,7 @@ def test_four_momentum_conservation(frac, r, m4, lepton, p_beam, seed):
     # the rest-frame angle the in-flight tracking stage reads is the inverse boost of the lab track
     cos = mb.rest_frame_cos(lab[0], M, p_meson)
     assert np.all(np.abs(cos) <= 1 + 1e-12)
+    assert np.allclose(cos, cos_k, atol=1e-6)           # the kernel's rest-frame angle = the inverse boost
     px, pz = lab[0][1], lab[0][3]
     p_t = np.hypot(px, lab[0][2])
     assert np.allclose(p_t, p_star * np.sqrt(np.maximum(1 - cos**2, 0)), atol=1e-6 * scale)

@@ -135,10 +135,9 @@ class _MesonDecay:
         return Batch({"p_star_true_MeV": P.ravel(), "cos_theta_star": C.ravel(), "p_meson_MeV": K.ravel(),
                       "m_vis_MeV": np.full(k, m_vis), "m_meson_MeV": np.full(k, M)}, W.ravel())
 
-    def _events(self, exp, M, m_vis, lab, p_meson, p_star, weight) -> Batch:
+    def _events(self, exp, M, m_vis, lab, p_meson, p_star, cos, weight) -> Batch:
         n = len(p_meson)
-        cols = {"p_star_true_MeV": np.asarray(p_star, float),
-                "cos_theta_star": kin.rest_frame_cos(lab[0], M, p_meson), "p_meson_MeV": p_meson,
+        cols = {"p_star_true_MeV": np.asarray(p_star, float), "cos_theta_star": cos, "p_meson_MeV": p_meson,
                 "m_vis_MeV": np.full(n, m_vis), "m_meson_MeV": np.full(n, M),
                 "meson_E_MeV": np.sqrt(p_meson**2 + M * M)}
         for name, v in zip(("vis", "inv1", "inv2"), lab):
@@ -202,8 +201,8 @@ class ThreeBody(_MesonDecay):
         model = portal_model(pt, lepton)
         br = md.br_three_body(model, meson, lepton)
         p_meson = exp.source.momenta(n, rng)
-        lab, p_star = kin.three_body_lab(model, meson, lepton, n, rng, p_meson)
-        return self._events(exp, md.meson_mass(meson), md.LEPTONS[lepton], list(lab), p_meson, p_star,
+        lab, p_star, cos = kin.three_body_lab(model, meson, lepton, n, rng, p_meson, return_cos=True)
+        return self._events(exp, md.meson_mass(meson), md.LEPTONS[lepton], list(lab), p_meson, p_star, cos,
                             exp.source.n_decays * br / n)
 
     def describe(self, point, exp) -> dict:
@@ -227,9 +226,10 @@ class _TwoBody(_MesonDecay):
         p_star, prob, m_vis, M = self.spectrum(pt)
         m_inv = self._invisible_mass(pt)
         vis, inv = kin.two_body_rest(M, m_vis, m_inv, n, rng)
+        cos = vis[3] / p_star[0] if p_star[0] > 0 else np.zeros(n)
         p_meson = exp.source.momenta(n, rng)
         lab = kin.to_lab([vis, inv], M, p_meson)
-        return self._events(exp, M, m_vis, lab, p_meson, np.full(n, p_star[0]),
+        return self._events(exp, M, m_vis, lab, p_meson, np.full(n, p_star[0]), cos,
                             exp.source.n_decays * float(prob[0]) / n)
 
 

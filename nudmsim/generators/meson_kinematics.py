@@ -29,7 +29,7 @@ def _isotropic(n, rng):
 
 
 def two_body_rest(M: float, m1: float, m2: float, n: int, rng):
-    """M -> 1 + 2 at rest, isotropic.  Returns (p1, p2) four-vectors."""
+    """M -> 1 + 2 at rest, isotropic.  Returns (p1, p2) four-vectors (p1's cos(theta) to +z is p1.z / |p|)."""
     p = float(md.two_body_momentum(M, m1, m2))
     cth, sth, cph, sph = _isotropic(n, rng)
     px, py, pz = p * sth * cph, p * sth * sph, p * cth
@@ -50,16 +50,17 @@ def three_body_rest(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng)
     return vecs
 
 
-def three_body_lab(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng, p_meson=None):
+def three_body_lab(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng, p_meson=None,
+                   return_cos: bool = False):
     """M+ -> l+ chi phi for mesons with lab momenta ``p_meson`` along z (None or all zero = at rest).
 
-    Returns ((p_l, p_chi, p_phi) lab four-vectors, |p_l| in the meson rest frame).  One fused numba pass:
-    sampling from |M|^2, rest-frame kinematics and the boost."""
+    Returns ((p_l, p_chi, p_phi) lab four-vectors, |p_l| in the meson rest frame[, cos of the lepton's angle to
+    +z in the meson rest frame]).  One fused numba pass: sampling from |M|^2, rest-frame kinematics and the boost."""
     md.check_three_body(meson, lepton, model.m_chi, model.m_phi)
     M, ml = md.meson_mass(meson), md.LEPTONS[lepton]
     mc, mp = model.m_chi, model.m_phi
     table = md.inverse_cdf_table(model, meson, lepton)
-    out = np.empty((12, n))
+    out = np.empty((13, n))
     pstar = np.empty(n)
     boost = p_meson is not None and bool(np.any(p_meson))
     if boost:
@@ -72,7 +73,7 @@ def three_body_lab(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng, 
         _three_body_kernel(table, rng.random((5, b - a)), M, ml, mc, mp, boost,
                            gam[a:b] if boost else gam, gb[a:b] if boost else gb, out[:, a:b], pstar[a:b])
     vecs = (out[0], out[1], out[2], out[3]), (out[4], out[5], out[6], out[7]), (out[8], out[9], out[10], out[11])
-    return vecs, pstar
+    return (vecs, pstar, out[12]) if return_cos else (vecs, pstar)
 
 
 _prange = range
@@ -141,6 +142,7 @@ def _three_body_kernel_py(table, u, M, ml, mc, mp, boost, gam_a, gb_a, out, psta
         out[0, i], out[1, i], out[2, i], out[3, i] = el, lx, ly, lz
         out[4, i], out[5, i], out[6, i], out[7, i] = ec_k, cx, cy, cz
         out[8, i], out[9, i], out[10, i], out[11, i] = ep, -lx - cx, -ly - cy, pzp
+        out[12, i] = nz
 
 
 try:
