@@ -1,9 +1,11 @@
-"""Benchmark of the COHERENT generator: weighted events/s (generation + detector response), generation +
-ROOT writing (ZSTD level 1, the CLI default), template (quadrature) time per call, and peak memory.
+"""Benchmark of COHERENT CsI 2017 through the experiment engine: weighted events/s (truth generator + the card's
+response chain), generation + ROOT writing (ZSTD level 1, the CLI default), ``Experiment.expected`` (predict)
+time per call after the first, and peak memory.
 
     python benchmarks/bench_coherent.py [-n 10000000] [--process cevns] [--skip-root]
 
-Goal (issue 2): >= 4 M weighted events/s for generation + response on the 2-core machine.
+Goals: >= 4 M weighted events/s for generation + response on the 2-core machine (issues 2 and 8); predict
+<= 20 ms after the first call (issue 8).
 """
 from __future__ import annotations
 
@@ -28,26 +30,35 @@ def main(argv=None) -> int:
 
     import numba
 
-    from nudmsim import cards
-    from nudmsim.analyses import coherent as co
+    from nudmsim.experiment import Experiment
     from nudmsim.generate import make_rng, run_metadata
     from nudmsim.io import write_root
 
-    card = cards.load_detector("coherent_csi_2017")
+    exp = Experiment.load("coherent_csi_2017")
+    card = exp.card
     t0 = time.perf_counter()
-    co.generate_events(args.process, {}, card, 1000, make_rng(0))
+    exp.generate(args.process, {}, 1000, make_rng(0))
     print(f"warm-up (numba load/compile, card setup): {time.perf_counter() - t0:.2f} s; "
           f"numba threads {numba.get_num_threads()}, cpus {os.cpu_count()}, load {os.getloadavg()[0]:.2f}")
 
     t0 = time.perf_counter()
-    for _ in range(20):
-        co.pe_time_template(args.process, {}, card)
-    print(f"pe_time_template ({args.process}): {(time.perf_counter() - t0) / 20 * 1e3:.2f} ms per call")
+    exp.expected(args.process, {})
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for i in range(20):   # new model points (nodes recomputed) and nuisance points (chain re-run)
+        exp.expected(args.process, {}, {"qf": 0.08 + 1e-4 * i})
+    print(f"Experiment.expected ({args.process}): first call {first * 1e3:.1f} ms; then "
+          f"{(time.perf_counter() - t0) / 20 * 1e3:.2f} ms per call (new nuisance point)")
+    if args.process == "nu-to-x":
+        t0 = time.perf_counter()
+        for i in range(20):
+            exp.expected(args.process, {"m_X": 5.0 + 0.1 * i})
+        print(f"  new model point (quadrature nodes + chain): {(time.perf_counter() - t0) / 20 * 1e3:.2f} ms per call")
 
     best = best_cpu = float("inf")
     for r in range(args.repeat):
         t0, c0 = time.perf_counter(), time.process_time()
-        sample = co.generate_events(args.process, {}, card, args.n, make_rng(r + 1))
+        sample = exp.generate(args.process, {}, args.n, make_rng(r + 1))
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
         best, best_cpu = min(best, dt), min(best_cpu, dc)
         print(f"  run {r}: {args.n:.3g} events in {dt:.2f} s wall, {dc:.2f} s CPU -> {args.n / dt / 1e6:.2f} M events/s "

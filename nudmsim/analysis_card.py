@@ -160,9 +160,17 @@ def _columns(v: dict, obs, path, key) -> dict:
     return {a: cols.get(a, a) for a in obs.names}
 
 
-def _table(exp, name: str, key: str, need) -> dict:
+def _table(exp, name: str, key: str, need, nonnegative=()) -> dict:
     path = exp.resolve_file(name, key)
-    tab = read_csv_table(path)
+    try:
+        tab = read_csv_table(path)
+        checks = [c for c in nonnegative if c in tab]
+        if checks:
+            read_csv_table(path, nonnegative=checks)    # cached parse: counts may not be negative
+    except CardError:
+        raise
+    except NudmsimError as exc:        # a bad table: name the card and key as well as the file, line, column
+        raise CardError(exp.card.path, key, str(exc)) from None
     for col in need:
         if col not in tab:
             hint = suggest(col, tab)
@@ -181,7 +189,7 @@ def histogram_from_file(exp, v: dict, key: str) -> np.ndarray:
         return obs.histogram(rows) * v["scale"]
     if not v["value"]:
         raise CardError(exp.card.path, f"{key}.value", "is missing", "name the column with the counts")
-    tab = _table(exp, v["counts"], f"{key}.counts", list(cols.values()) + [v["value"]])
+    tab = _table(exp, v["counts"], f"{key}.counts", list(cols.values()) + [v["value"]], nonnegative=[v["value"]])
     for a, c in cols.items():
         e = obs[a].edges
         x = tab[c]
@@ -577,7 +585,11 @@ def parse_analysis(table, exp) -> Analysis:
                                 suggest(sname, names) or f"samples: {', '.join(names)}")
     if not meas:
         meas["default"] = validate({}, MEASUREMENT, path=path, prefix="analysis.measurement.default")
-    return Analysis(exp, v, observed, mask, meas, like)
+    out = Analysis(exp, v, observed, mask, meas, like)
+    for s in v["sample"]:          # parametric shapes are plain tables: check their keys at load, not at fit time
+        if s["parametric"] is not None:
+            out._parametric(s, f"analysis.sample[{s['name']}]")
+    return out
 
 
 __all__ = ["Analysis", "parse_analysis", "ANALYSIS", "SAMPLE", "DATA", "MEASUREMENT", "histogram_from_file",

@@ -19,10 +19,10 @@ registers its own (see :func:`register_card_schema`).
 
 Example::
 
-    card = load_detector("coherent_csi_2017")
-    mass = card.number("target.mass_kg", positive=True)   # plain float, unit in the key name
-    qf = card.get("response.quenching.model", str)
-    src = card.load_card("source.card")                   # the source card, searched next to this card first
+    card = load_detector("borexino")
+    mass = card.number("exposure.mass_kg", positive=True)  # plain float, unit in the key name
+    qf = card.get("response.quenching.model", str)        # "birks" (validated against its choices on load)
+    halo = card.load_card("source.halo")                  # the source card, searched next to this card first
 """
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ import numpy as np
 
 from .errors import CardError, NudmsimError
 from .paths import search_dirs
-from .schema import Field, Section, suggest, validate
+from .schema import Field, Section, dotted_keys, suggest, validate
 
 _MISSING = object()
 
@@ -75,6 +75,10 @@ class CardSchema:
         head = self.card or CARD_SECTION
         return Section("", self.doc, (Field("card", head, doc=head.doc), *self.fields))
 
+    def keys(self) -> dict[str, Field]:
+        """Every declared key of the card by dotted name (``source.card``, ``response.quenching.model``)."""
+        return dotted_keys(self.section())
+
 
 CARD_SCHEMAS: dict[str, CardSchema] = {}
 
@@ -85,6 +89,8 @@ CARD_SCHEMA_MODULES: list[str] = [
     "nudmsim.card_schemas.direct_detection",
     "nudmsim.card_schemas.collider",
     "nudmsim.card_schemas.cosmology",
+    "nudmsim.card_schemas.neutrino_flux",
+    "nudmsim.card_schemas.models",
 ]
 
 
@@ -149,9 +155,16 @@ def validate_card(data: dict, path, role: str | None = None) -> dict:
     """Validate a parsed card against its kind's schema; returns the values with defaults filled in."""
     head = data.get("card", _MISSING)
     if head is _MISSING:
+        for key in data:
+            if suggest(key, ["card"]):
+                raise CardError(path, key, "is not a valid key", suggest(key, ["card"]))
         raise CardError(path, "card", "is missing", "start the card with a [card] table: name, description, kind")
     schemas = card_schemas()
     if isinstance(head, dict) and "kind" not in head:
+        for key in head:                    # a mistyped kind: say so before any kind-specific [card] key
+            if suggest(key, ["kind"]):
+                raise CardError(path, f"card.{key}", "is not a valid key", suggest(key, ["kind"]))
+    if isinstance(head, dict) and "kind" not in head and all(k in CARD_SECTION.field_map() for k in head):
         raise CardError(path, "card.kind", "is missing", f"add kind = one of {', '.join(sorted(schemas))}")
     if not isinstance(head, dict) or not isinstance(head.get("kind"), str):
         validate(head, CARD_SECTION, path=path, prefix="card")
@@ -289,9 +302,12 @@ class Card:
 
     def relative_file(self, key: str) -> Path:
         """A file named in the card: absolute, or relative to the card's folder, ``data/`` or ``fluxes/``."""
+        return self.resolve(self.get(key, str), key)
+
+    def resolve(self, name: str, key: str = "") -> Path:
+        """The file ``name`` (named at ``key``): absolute, or relative to the card's folder, ``data/``, ``fluxes/``."""
         from .paths import resource_dir
 
-        name = self.get(key, str)
         for base in (self.path.parent, resource_dir("data"), resource_dir("fluxes")):
             p = base / name
             if p.is_file():
@@ -346,7 +362,7 @@ def find(name_or_path: str, role: str = "detector", near: Path | None = None) ->
     folder = _FOLDER.get(role, "detectors")
     text = str(name_or_path)
     p = Path(text)
-    looks_like_path = p.suffix == ".toml" or "/" in text or p.exists()
+    looks_like_path = p.suffix == ".toml" or "/" in text or p.is_file()
     if looks_like_path:
         cands = [p] if p.is_absolute() or near is None else [Path(near) / p, p]
         for cand in cands:
@@ -363,6 +379,8 @@ def find(name_or_path: str, role: str = "detector", near: Path | None = None) ->
         cand = d / f"{text}.toml"
         if cand.is_file():
             return cand
+    if p.is_dir():
+        raise NudmsimError(f"{role} card '{p}' is a directory, not a .toml file (give the card file inside it)")
     known = available(role)
     hint = suggest(text, known)
     raise NudmsimError(f"unknown {role} '{text}' ({hint + '; ' if hint else ''}known: {', '.join(known) or 'none'}; "

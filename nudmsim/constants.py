@@ -59,6 +59,7 @@ M_KAON = _mass(321)
 M_W = _mass(24)
 GAMMA_W = float(_pdg(24).width) * MeV
 M_Z = _mass(23)
+M_HIGGS = _mass(25)
 LEPTON_MASS = {"e": M_ELECTRON, "mu": M_MUON, "tau": M_TAU}
 #: lifetimes in ns
 TAU_PION = float(_pdg(211).lifetime) * ns
@@ -127,3 +128,46 @@ PI = math.pi
 # --- astrophysics -------------------------------------------------------------------------------
 #: solar mass 1.98841e30 kg (PDG 2024, Astrophysical constants table)
 M_SUN = 1.98841e30 * kg
+
+# --- heavy-neutral-lepton decays (seed 003 App. A; nudmsim.processes.hnl_widths) --------------------
+#: meson masses (PDG via `particle`)
+M_ETA = _mass(221)
+M_ETAPRIME = _mass(331)
+M_RHO0 = _mass(113)
+M_RHO = _mass(213)
+M_OMEGA = _mass(223)
+M_PHI = _mass(333)
+M_KSTAR = _mass(323)
+#: total widths of the broad vectors (PDG via `particle`)
+WIDTH_RHO = float(_pdg(213).width) * MeV
+WIDTH_KSTAR = float(_pdg(323).width) * MeV
+M_D = _mass(411)
+M_DS = _mass(431)
+#: D+ lifetime (PDG via `particle`) and B(D+ -> mu+ nu) = 3.74e-4 (PDG 2024)
+TAU_D = float(_pdg(411).lifetime) * ns
+BR_D_MU2 = 3.74e-4
+#: pseudoscalar decay constants: f_D+ = 212.0 MeV, f_Ds = 249.9 MeV (FLAG 2019 N_f = 2+1+1 averages, as in
+#: PDG 2024); f_eta = 81.7 MeV and f_eta' = -94.7 MeV are the Z-current (neutral-current) constants used
+#: for N -> nu eta(') by Bondarenko, Boyarsky, Gorbunov, Ruchayskiy, JHEP 11 (2018) 032, Table 3.
+F_D = 212.0 * MeV
+F_DS = 249.9 * MeV
+F_ETA = 81.7 * MeV
+F_ETAPRIME = -94.7 * MeV
+#: vector-meson decay constants <V(eps)| qbar gamma_mu q |0> = f_V m_V eps* (per unit quark content):
+#: Bharucha, Straub, Zwicky, JHEP 08 (2016) 098, Table 1 (f_rho = 213, f_omega = 197, f_K* = 204,
+#: f_phi = 233 MeV; from tau -> rho nu and V -> e+ e- widths)
+F_RHO = 213.0 * MeV
+F_OMEGA = 197.0 * MeV
+F_KSTAR = 204.0 * MeV
+F_PHI = 233.0 * MeV
+
+# --- light-neutrino oscillation parameters (PDG 2024, "Neutrino masses, mixing and oscillations" summary
+# table): sin^2 theta_12 = 0.307, Delta m^2_21 = 7.53e-5 eV^2, sin^2 theta_13 = 2.19e-2,
+# sin^2 theta_23 = 0.558 (normal) / 0.553 (inverted), Delta m^2_32 = 2.455e-3 eV^2 (normal) / -2.529e-3 eV^2
+# (inverted), delta_CP = 1.19 pi.  Used for the seed-003 HNL mixings (its eqs. 4.2-4.3).
+SIN2_THETA12 = 0.307
+SIN2_THETA13 = 0.0219
+SIN2_THETA23 = {"NH": 0.558, "IH": 0.553}
+DM2_21 = 7.53e-5 * eV**2
+DM2_32 = {"NH": 2.455e-3 * eV**2, "IH": -2.529e-3 * eV**2}
+DELTA_CP = 1.19 * math.pi

@@ -16,14 +16,26 @@ from .errors import NudmsimError
 from .registry import AnalysisEntry, ProcessEntry, register_analysis, register_process
 
 
+_EXPERIMENTS: dict = {}
+
+
 def experiment_of(card):
-    """The Experiment of a Card (cached on the file's content hash)."""
+    """The Experiment of a Card (cached on the card's path and content hash: streamed generation calls this
+    once per block, and Experiment.load re-reads and re-validates the file, ~25 ms)."""
     from .experiment import Experiment
 
+    key = (str(card.path), card.sha256)
+    exp = _EXPERIMENTS.get(key)
+    if exp is not None:
+        return exp
     if card.get("card.kind", str, default="") != "experiment":
         raise NudmsimError(f"card '{card.name}' ({card.path.name}) is not an experiment card "
                            "(its [card] kind must be \"experiment\")")
-    return Experiment.load(str(card.path))
+    exp = Experiment.load(str(card.path))
+    if len(_EXPERIMENTS) >= 16:
+        _EXPERIMENTS.pop(next(iter(_EXPERIMENTS)))
+    _EXPERIMENTS[key] = exp
+    return exp
 
 
 def _check_card_process(exp, process: str) -> None:
@@ -86,7 +98,8 @@ def register_engine_process(process: str, *, default_card: str, summary: str | N
     return register_process(ProcessEntry(name=process, summary=summary or g.summary, params=g.params,
                                          default_detector=default_card, generate=engine_generate(process),
                                          predict=engine_predict(process), detectors=("experiment",),
-                                         process_id=g.process_id))
+                                         process_id=g.process_id, observables=tuple(getattr(g, "observables", ())),
+                                         final_state=getattr(g, "final_state", None)))
 
 
 def _all_generators() -> dict:

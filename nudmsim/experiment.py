@@ -360,20 +360,25 @@ class Experiment:
         f = (xc - grid[j]) / (grid[j + 1] - grid[j])
         wg = np.bincount(j, weights=w * (1.0 - f), minlength=len(grid)) + \
             np.bincount(j + 1, weights=w * f, minlength=len(grid))
-        return (wg @ R).reshape(obs.shape)
+        # an explicit sum, not BLAS: a threaded BLAS sums in an order that depends on its thread count, and a
+        # Dask worker (1 thread) must give the bit-identical numbers of the parent process
+        return np.sum(wg[:, None] * R, axis=0).reshape(obs.shape)
 
     def _tail_matrix(self, tail, col: str, lo: float, hi: float, tvals: tuple, obs: Observables):
-        """(grid, R[g, flat observable bin]) of a chain tail, cached per nuisance values; the grid (0, then
-        log-spaced) is widened, never narrowed, when rows fall outside it."""
+        """(grid, R[g, flat observable bin]) of a chain tail, cached per nuisance values.  The grid is 0 and
+        a slice of one fixed lattice 10^(i/P) (P points per decade) reaching a decade below the smallest
+        positive value: any two grids interpolate a value between the same lattice neighbours, so results do
+        not depend on which model points were evaluated before (nor on the process that evaluated them)."""
         key = ("tail", tuple(id(s) for s in tail), col, tvals, tuple(obs.names))
         cached = self._cache.get(key)
-        if cached is not None and cached[0][1] <= lo and cached[0][-1] >= hi:
+        if cached is not None and cached[0][1] <= lo / 10.0 and cached[0][-1] >= hi:
             return cached
         if cached is not None:
-            lo, hi = min(lo, cached[0][1]), max(hi, cached[0][-1])
-        lo_d, hi_d = np.floor(np.log10(lo)) - 1, np.ceil(np.log10(hi)) + 0.5
-        n = int(round((hi_d - lo_d) * self.TAIL_POINTS_PER_DECADE)) + 1
-        grid = np.concatenate([[0.0], np.logspace(lo_d, hi_d, n)])
+            lo, hi = min(lo, cached[0][1] * 10.0), max(hi, cached[0][-1])
+        P = self.TAIL_POINTS_PER_DECADE
+        i0 = int(np.floor(P * np.log10(lo))) - P
+        i1 = int(np.ceil(P * np.log10(hi))) + P // 2
+        grid = np.concatenate([[0.0], 10.0 ** (np.arange(i0, i1 + 1) / P)])
         g = Batch({col: grid, "_row": np.arange(len(grid), dtype=float)}, np.ones(len(grid)))
         out = run_chain(tail, g, values=dict(tvals))
         size = int(np.prod(obs.shape))
@@ -409,6 +414,9 @@ class Experiment:
         cols["process_id"] = np.full(len(b), gen.process_id, np.int32)
         cols["weight"] = b.weight
         info = {"codes": gen.codes(self), "experiment": self.name, "interactions": float(np.sum(b["weight_truth"]))}
+        run_info = getattr(gen, "run_info", None)          # e.g. PDG codes of a particle final state (HepMC3)
+        if run_info is not None:
+            info.update(run_info(pt, self))
         return EventSample(make_events(cols), float(np.sum(b.weight)), info)
 
     # -- likelihood ---------------------------------------------------------------------------------

@@ -42,6 +42,15 @@ class Param:
     def scale(self) -> float:
         return _UNIT_SCALE.get(self.unit, 1.0)
 
+    def range_text(self) -> str:
+        """The allowed range for listings and messages, e.g. '(0, 4pi]' or '>= 0'."""
+        lo_b = "(" if self.strictly_positive else "["
+        lo = "0" if self.strictly_positive and self.lo in (None, 0.0) else (f"{self.lo:g}" if self.lo is not None
+                                                                            else "-inf")
+        if self.hi is None:
+            return f"> {lo}" if lo_b == "(" else ("any" if self.lo is None else f">= {lo}")
+        return f"{lo_b}{lo}, {self.hi:g}]"
+
 
 _UNIT_SCALE = {"eV": c.eV, "keV": c.keV, "MeV": c.MeV, "GeV": c.GeV, "TeV": c.TeV, "": 1.0}
 _VALUE_RE = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|-inf)\s*([A-Za-z]*)\s*$", re.I)
@@ -70,7 +79,8 @@ def resolve_params(params: dict[str, Param], overrides: dict[str, Any] | None = 
     out = {k: float(p.default) for k, p in params.items()}
     for k, v in (overrides or {}).items():
         if k not in params:
-            raise ParameterError(f"{process}: unknown parameter '{k}' (parameters: {', '.join(params)})")
+            raise ParameterError(f"{process}: unknown parameter '{k}'{did_you_mean(k, params)} "
+                                 f"(parameters: {', '.join(params)})")
         out[k] = parse_value(k, v, params[k]) if isinstance(v, str) else float(v)
     for k, v in out.items():
         p = params[k]
@@ -86,15 +96,32 @@ def resolve_params(params: dict[str, Param], overrides: dict[str, Any] | None = 
     return out
 
 
-def parse_set_options(items: list[str] | None) -> dict[str, str]:
-    """``["m_X=10", "y_q=1e-5"]`` -> dict (values still strings, parsed by :func:`resolve_params`)."""
+def parse_set_options(items: list[str] | None, flag: str = "--set") -> dict[str, str]:
+    """``["m_X=10", "y_q=1e-5"]`` -> dict (values still strings, parsed by :func:`resolve_params`).
+    A name given twice is refused (it silently took the last value)."""
     out: dict[str, str] = {}
     for item in items or []:
         if "=" not in item:
-            raise ParameterError(f"--set {item}: expected name=value (e.g. --set m_X=10)")
+            raise ParameterError(f"{flag} {item}: expected name=value (e.g. {flag} m_X=10)")
         k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
+        k, v = k.strip(), v.strip()
+        if not k:
+            raise ParameterError(f"{flag} {item}: the name is empty (e.g. {flag} m_X=10)")
+        if k in out and out[k] != v:
+            raise ParameterError(f"{flag} {k} is given twice ({k}={out[k]} and {k}={v}); give it once")
+        out[k] = v
     return out
+
+
+def did_you_mean(name: str, known) -> str:
+    """' (did you mean 'x'?)' for the closest known name, or ''."""
+    import difflib
+
+    best = difflib.get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    if not best:
+        low = {str(k).lower(): str(k) for k in known}
+        best = [low[str(name).lower()]] if str(name).lower() in low else []
+    return f" (did you mean '{best[0]}'?)" if best else ""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -112,6 +139,13 @@ class EventSample:
     expected_total: float
     info: dict = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        fields = list(getattr(self.events, "fields", None) or (self.events.keys() if isinstance(self.events, dict)
+                                                                else []))
+        shown = ", ".join(fields[:6]) + (", ..." if len(fields) > 6 else "")
+        return (f"EventSample({len(self.events)} events, {self.expected_total:.4g} expected in the exposure; "
+                f"fields: {shown})")
+
 
 @dataclass
 class ProcessEntry:
@@ -119,6 +153,10 @@ class ProcessEntry:
 
     generate(params: dict[str, float], card: Card, n: int, rng: numpy.random.Generator) -> EventSample
     predict(params, card) -> dict of printable numbers (name -> (value, unit)) and optional arrays.
+    observables: the event columns that are detector-level (``--columns observables``); the others, except
+        ``weight`` and ``process_id`` (always written), are truth.
+    final_state(columns, info) -> :class:`nudmsim.hepmc.FinalState` (four-vectors in GeV of the decaying
+        particle and its products) for HepMC3 output, or None when the events are not particles (recoils).
     """
 
     name: str
@@ -129,6 +167,8 @@ class ProcessEntry:
     predict: Callable | None = None
     detectors: tuple[str, ...] = ()
     process_id: int = 0
+    observables: tuple[str, ...] = ()
+    final_state: Callable | None = None
 
 
 @dataclass
@@ -232,7 +272,8 @@ def load_all() -> None:
 def _lookup(table: dict, name: str, what: str):
     load_all()
     if name not in table:
-        raise NudmsimError(f"unknown {what} '{name}' (known: {', '.join(sorted(table)) or 'none'})")
+        raise NudmsimError(f"unknown {what} '{name}'{did_you_mean(name, table)} "
+                           f"(known: {', '.join(sorted(table)) or 'none'})")
     return table[name]
 
 

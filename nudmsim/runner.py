@@ -267,6 +267,8 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
     bands = {k: np.array([r.get("bands", {}).get(k, math.nan) for r in res]) for k in ("-2", "-1", "+1", "+2")} \
         if with_exp else {}
     notes = sorted({r["note"] for r in res if r["note"]})
+    if not np.isfinite(obs).any() and (expd is None or not np.isfinite(expd).any()):
+        raise NudmsimError(f"{exp.name}: no limit at any point ({notes[0] if notes else 'no sensitivity'})")
     what = ("Asimov median and bands of the card (the release publishes no data; observed column NaN)"
             if asimov_only else "projected (Asimov, median and bands)" if projected else "observed")
     how = {"plr": "CCGV asymptotics", "cls": "CCGV asymptotics", "delta-chi2": "Delta chi2 quantile",

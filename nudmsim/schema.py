@@ -221,8 +221,8 @@ def _unit(f: Field) -> str:
 
 
 def _example(f: Field) -> str:
-    if f.default not in (REQUIRED, None):
-        return repr(f.default).replace("'", '"')
+    if f.default is not REQUIRED and f.default is not None:
+        return toml_repr(f.default)
     return {float: "1.0", int: "1", str: '"..."', bool: "true", list: "[1.0, 2.0]"}.get(
         f.type if not isinstance(f.type, tuple) else f.type[0], "...")
 
@@ -262,8 +262,49 @@ def _list(value: list, f: Field, path, key: str) -> list:
     return [walk(x, f"{key}[{i}]", 1) for i, x in enumerate(value)]
 
 
-def reference_markdown(section: Section, level: int = 3) -> str:
-    """The card reference of ``section`` as Markdown (a table of key, type, unit, default, meaning)."""
+def toml_repr(value) -> str:
+    """``value`` as it is written in a TOML card (strings in double quotes, true/false, [a, b])."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_repr(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_repr(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    return repr(value)
+
+
+def dotted_keys(section: Section, prefix: str = "") -> dict[str, Field]:
+    """Every key of ``section`` by dotted name, nested sections expanded (``response.quenching.model``);
+    a nested section's own name is listed too."""
+    out: dict[str, Field] = {}
+    for f in section.fields:
+        key = _join(prefix, f.name)
+        out[key] = f
+        if isinstance(f.type, Section):
+            out.update(dotted_keys(f.type, key))
+    return out
+
+
+def nested_sections(section: Section) -> list[Section]:
+    """Every sub-table declared inside ``section`` (recursively, each once)."""
+    out: list[Section] = []
+    for f in section.fields:
+        for s in (f.type, f.item):
+            if isinstance(s, Section) and all(s is not o for o in out):
+                out.append(s)
+                out += [n for n in nested_sections(s) if all(n is not o for o in out)]
+    return out
+
+
+def reference_markdown(section: Section, level: int = 3, _seen: list | None = None) -> str:
+    """The card reference of ``section`` as Markdown (a table of key, type, unit, default, meaning);
+    sub-tables follow, each documented once."""
+    seen = _seen if _seen is not None else []
+    seen.append(section)
     lines = [f"{'#' * level} `[{section.name}]`", ""]
     if section.doc:
         lines += [section.doc, ""]
@@ -276,7 +317,7 @@ def reference_markdown(section: Section, level: int = 3) -> str:
             nested.append(t)
         if t is list and isinstance(f.item, Section):
             nested.append(f.item)
-        default = "required" if f.required else ("—" if f.default is None else f"`{f.default!r}`")
+        default = "required" if f.required else ("—" if f.default is None else f"`{toml_repr(f.default)}`")
         groups = [g for g in section.one_of if f.name in g]
         if groups:
             default = "one of " + " / ".join(f"`{k}`" for k in groups[0])
@@ -299,8 +340,9 @@ def reference_markdown(section: Section, level: int = 3) -> str:
         lines.append(f"| `{f.name}` | {tname} | {f.unit} | {default} | {doc} |")
     out = "\n".join(lines) + "\n"
     for s in nested:
-        out += "\n" + reference_markdown(s, level + 1)
+        if all(s is not o for o in seen):
+            out += "\n" + reference_markdown(s, level + 1, seen)
     return out
 
 
-__all__ = ["Field", "Section", "REQUIRED", "validate", "suggest", "needs", "reference_markdown"]
+__all__ = ["Field", "Section", "REQUIRED", "validate", "suggest", "needs", "dotted_keys", "reference_markdown"]

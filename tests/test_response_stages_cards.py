@@ -94,11 +94,11 @@ def test_units_in_column_names():
 def test_table_files_validated(tmp_path):
     base = dict(stage="efficiency", model="table", on="pe", out_of_range="zero")
     write(tmp_path, "nan.csv", "# provenance\npe,eff\n1,0.1\n2,nan\n3,0.5\n")
-    refused({**base, "file": "nan.csv"}, r"file.*efficiency is not finite at row 1", tmp_path)
+    refused({**base, "file": "nan.csv"}, r"response\[3\]\.file.*nan.csv: line 4, column .eff.: is nan", tmp_path)
     write(tmp_path, "order.csv", "# provenance\npe,eff\n1,0.1\n3,0.2\n2,0.5\n")
     refused({**base, "file": "order.csv"}, r"not strictly increasing at row 2", tmp_path)
     write(tmp_path, "ragged.csv", "# provenance\npe,eff\n1,0.1\n2,0.2,7\n")
-    refused({**base, "file": "ragged.csv"}, r"file.*line 4 has 3 values.*ragged", tmp_path)
+    refused({**base, "file": "ragged.csv"}, r"response\[3\]\.file.*ragged.csv: line 4: 3 cells.*ragged", tmp_path)
     write(tmp_path, "big.csv", "pe,eff\n1,0.1\n2,1.2\n")
     refused({**base, "file": "big.csv"}, r"efficiency above 1 at row 1", tmp_path)
     write(tmp_path, "ok.csv", "pe,eff\n1,0.1\n2,0.2\n")

@@ -60,7 +60,7 @@ def test_negative_mass_gets_the_one_line_message(tmp_path, capsys):
     rc, out, err = _run(capsys, "limit", "coherent2017", "--masses", "-5,10", "--scheduler", "sync",
                         "-o", str(csv))
     assert rc == 2
-    assert err.strip().splitlines() == ["nudmsim: error: --masses '-5,10': masses must be finite and > 0 (MeV)"]
+    assert err.strip().splitlines() == ["nudmsim: error: --masses '-5,10': masses must be finite and > 0 (MeV unless a unit is given)"]
     assert not list(tmp_path.iterdir())
 
 

@@ -29,14 +29,14 @@ PROCESS_ID_WIMP = 30
 #: default model point: m_phi = 10 m_X (seed Fig. 2 left); y_X y_q chosen to give O(100) XENON1T events
 #: (sigma_NC ~ 9e-50 cm^2), y_q = 3e-9 well below the kaon bound 1.58e-4.
 PARAMS_X2NU = {
-    "m_X": Param(50.0, "MeV", "dark-matter (X) mass", strictly_positive=True),
-    "m_phi": Param(500.0, "MeV", "scalar mediator mass", strictly_positive=True),
-    "y_X": Param(1e-2, "", "X-phi-nu Yukawa coupling"),
-    "y_q": Param(3e-9, "", "phi-quark Yukawa coupling (equal for all quarks)"),
+    "m_X": Param(50.0, "MeV", "dark-matter (X) mass", strictly_positive=True, hi=1e5),
+    "m_phi": Param(500.0, "MeV", "scalar mediator mass", strictly_positive=True, hi=1e6),
+    "y_X": Param(1e-2, "", "X-phi-nu Yukawa coupling (perturbative: <= 4 pi)", hi=4 * np.pi),
+    "y_q": Param(3e-9, "", "phi-quark Yukawa coupling, equal for all quarks (<= 4 pi)", hi=4 * np.pi),
 }
 PARAMS_WIMP = {
-    "m_chi": Param(50.0, "GeV", "WIMP mass", strictly_positive=True),
-    "sigma_n": Param(1e-45, "", "SI WIMP-nucleon cross section [cm^2]"),
+    "m_chi": Param(50.0, "GeV", "WIMP mass", strictly_positive=True, hi=1e5),
+    "sigma_n": Param(1e-45, "", "SI WIMP-nucleon cross section [cm^2] (<= 1e-20: larger is not a WIMP)", hi=1e-20),
 }
 
 
@@ -342,14 +342,17 @@ def _limit(kind):
     return run
 
 
+#: detector-level columns of the direct-detection responses (dd_detectors.*.observe)
+DD_OBSERVABLES = ("efficiency", "detected", "E_rec_keV", "in_roi", "E_vis_keVee", "E_obs_keVee")
+
 register_process(ProcessEntry(
     name="x-to-nu", summary="halo DM down-scattering X + N -> nu + N (scalar portal, exact kinematics)",
     params=PARAMS_X2NU, default_detector="xenon1t_2018", generate=generate_x2nu, predict=predict_x2nu,
-    detectors=("dd-xenon", "dd-scintillator"), process_id=PROCESS_ID_X2NU))
+    detectors=("dd-xenon", "dd-scintillator"), process_id=PROCESS_ID_X2NU, observables=DD_OBSERVABLES))
 register_process(ProcessEntry(
     name="wimp-si", summary="spin-independent elastic WIMP-nucleus scattering (SHM, Helm)",
     params=PARAMS_WIMP, default_detector="xenon1t_2018", generate=generate_wimp, predict=predict_wimp,
-    detectors=("dd-xenon",), process_id=PROCESS_ID_WIMP))
+    detectors=("dd-xenon",), process_id=PROCESS_ID_WIMP, observables=DD_OBSERVABLES))
 register_analysis(AnalysisEntry(
     name="xenon1t-si", summary="XENON1T 2018 90% CL SI limit vs WIMP mass (official binwise likelihood)",
     default_detector="xenon1t_2018", limit=_limit("xenon1t_si"),

@@ -177,16 +177,39 @@ def _plot_spectrum(path, params, card, n=2_000_000, seed=1):
     plt.close(fig)
 
 
+#: detector-level columns (``--columns observables``); the rest is truth
+OBSERVABLES = ("reco_l_pt", "met", "mt", "ut", "selected")
+
+
+def final_state(cols, info):
+    """HepMC3 record of a W event from the generator's columns (GeV): the W (four-vector from its mass,
+    rapidity, p_T and phi) -> charged lepton (massless, as generated) + neutrino (nu_4: PDG 9900012).
+    W+ -> l+ nu, W- -> l- nubar.  The writer checks W = l + nu in every event."""
+    from ..hepmc import PDG_HNL, FinalState, Particles
+
+    q = np.asarray(cols["w_charge"]).astype(np.int32)
+    mt = np.sqrt(cols["w_m"] ** 2 + cols["w_pt"] ** 2)
+    w = Particles.from_components(24 * q, mt * np.cosh(cols["w_y"]), cols["w_pt"] * np.cos(cols["w_phi"]),
+                                  cols["w_pt"] * np.sin(cols["w_phi"]), mt * np.sinh(cols["w_y"]), m=cols["w_m"])
+    lep = {"e": 11, "mu": 13}[info["lepton"]]
+    lepton = Particles.from_components(-lep * q, cols["l_E"], cols["l_px"], cols["l_py"], cols["l_pz"], m=0.0)
+    nu_pid = np.where(np.asarray(cols["is_nu4"], bool), PDG_HNL, lep + 1) * q
+    nu = Particles.from_components(nu_pid, cols["nu_E"], cols["nu_px"], cols["nu_py"], cols["nu_pz"])
+    return FinalState(w, [lepton, nu])
+
+
 register_process(ProcessEntry(
     name="w-lepton", summary="pp -> W+- -> l+- nu / l+- nu4 (invisible massive nu4, V-A), ATLAS-like response",
     params=PARAMS, default_detector="atlas_7tev", generate=generate, predict=predict,
-    detectors=("collider_w",), process_id=PROCESS_ID))
+    detectors=("collider_w",), process_id=PROCESS_ID, observables=OBSERVABLES, final_state=final_state))
 
 
 # ------------------------------------------------------------------------------------------------
 # analysis: atlas-w
 # ------------------------------------------------------------------------------------------------
 DEFAULT_MASSES_GEV = np.geomspace(5.0, 150.0, 30)
+#: memory per generated W held by the limit and the M_W fit (WSample truth, directions, normals, derived)
+W_BYTES_PER_EVENT = 250
 CHARGES = {"plus": (1,), "minus": (-1,), "both": (1, -1)}
 
 
@@ -273,10 +296,14 @@ def _limit_entry(req):
     try:
         n_events = int(float(o.get("events", 4_000_000)))
         seed = int(o.get("seed", 1))
-    except ValueError:
-        raise NudmsimError("--option events=N and seed=S must be integers") from None
+    except (ValueError, OverflowError):
+        raise NudmsimError("--option events=N and seed=S must be finite integers") from None
     if n_events < 10_000 or seed < 0:
         raise NudmsimError("--option events must be >= 10000 and seed >= 0")
+    from ..generate import check_memory
+
+    check_memory(W_BYTES_PER_EVENT * n_events, f"--option events={o.get('events')}",
+                 "the limit needs the sample in memory: use fewer events, e.g. --option events=1e7")
     return limit_curve(card, lepton=o.get("lepton", "mu"), charge=o.get("charge", "plus"),
                        lumi_fb=o.get("lumi_fb"), masses=req.masses, n_events=n_events, seed=seed,
                        scheduler=_scheduler(req.scheduler), progress=req.progress)
@@ -317,11 +344,16 @@ def _fit_entry(card, params, plot=None):
         mw_true = float(o.pop("mw_true", (c.M_W + 20 * c.MeV) / GeV)) * GeV
         n = int(float(o.pop("events", 1e7)))
         seed = int(o.pop("seed", 7))
-    except ValueError:
-        raise NudmsimError("atlas-w fit: --set mw_true=<GeV> events=<N> seed=<S> must be numbers") from None
+    except (ValueError, OverflowError):
+        raise NudmsimError("atlas-w fit: --set mw_true=<GeV> events=<N> seed=<S> must be finite numbers") from None
     lepton = o.pop("lepton", "mu")
     if o:
         raise NudmsimError(f"atlas-w fit: unknown --set {sorted(o)[0]} (use mw_true, events, seed, lepton)")
+    from ..generate import check_memory
+
+    if n < 10_000 or seed < 0:
+        raise NudmsimError("atlas-w fit: --set events must be >= 10000 and seed >= 0")
+    check_memory(W_BYTES_PER_EVENT * n, f"--set events={n:.3g}", "use fewer events, e.g. --set events=1e7")
     if not abs(mw_true - c.M_W) < 1.5 * GeV:
         raise ParameterError(f"mw_true = {mw_true / GeV:g} GeV: stay within 1.5 GeV of M_W (reweighting range)")
     r = mw_closure(src_card, mw_true=mw_true, lepton=lepton, n_data=n, n_template=n, seed=seed)

@@ -15,7 +15,7 @@ import numpy as np
 from .. import cards, registry
 from ..errors import NudmsimError
 from ..generate import make_rng, run_metadata
-from ..io import save_figure, write_root
+from ..io import save_figure, transaction, write_root
 
 DEMO_EVENTS = 200_000
 DEMO_MASSES = np.array([1.0, 3.0, 10.0, 20.0, 40.0])  # MeV
@@ -27,8 +27,9 @@ def _step(msg: str) -> float:
 
 
 def run_demo(outdir: Path, seed: int = 1) -> int:
-    from ..stats.curves import LimitRequest
+    from ..generate import check_seed
 
+    check_seed(seed)
     t_start = time.perf_counter()
     outdir = Path(outdir)
     try:
@@ -37,6 +38,21 @@ def run_demo(outdir: Path, seed: int = 1) -> int:
         raise NudmsimError(f"cannot create demo folder '{outdir}': {exc.strerror} (choose another --outdir)") from None
     registry.load_all()
     summary: list[str] = []
+    names = ("cevns.root", "nu-to-x.root", "coherent2017_fit.png", "limit_coherent2017_r3.csv", "demo.png")
+    # every output checked before any work, written to temporaries, renamed together at the end (or none)
+    with transaction(*(outdir / nm for nm in names), what="--outdir file") as tmps:
+        out = dict(zip(names, tmps))
+        _demo(outdir, out, seed, summary)
+    print("\nnudmsim demo summary")
+    print("--------------------")
+    for line in summary:
+        print(line)
+    print(f"total time {time.perf_counter() - t_start:.1f} s")
+    return 0
+
+
+def _demo(outdir, out, seed, summary):
+    from ..stats.curves import LimitRequest
 
     # 1. events -> ROOT
     samples = {}
@@ -47,7 +63,8 @@ def run_demo(outdir: Path, seed: int = 1) -> int:
         t0 = _step(f"generate {name} on {card.name} ({DEMO_EVENTS} weighted events, seed {seed})")
         sample = entry.generate(params, card, DEMO_EVENTS, make_rng(seed))
         path = outdir / f"{name}.root"
-        write_root(path, sample.events, run_metadata(name, params, card, seed, DEMO_EVENTS, sample))
+        write_root(out[path.name], sample.events, run_metadata(name, params, card, seed, DEMO_EVENTS, sample,
+                                                               command=f"nudmsim demo --seed {seed}"))
         dt = time.perf_counter() - t0
         samples[name] = (sample, params, card)
         pars = ", ".join(f"{k}={v:g}{entry.params[k].unit}" for k, v in params.items())
@@ -60,7 +77,7 @@ def run_demo(outdir: Path, seed: int = 1) -> int:
     fit_entry = registry.get_analysis("coherent2017")
     card = cards.load_detector(fit_entry.default_detector)
     t0 = _step("fit the COHERENT 2017 released PE x arrival-time data (iminuit)")
-    fit = fit_entry.fit(card, {}, plot=str(outdir / "coherent2017_fit.png"))
+    fit = fit_entry.fit(card, {}, plot=str(out["coherent2017_fit.png"]))
     rep = fit.get("_report")
     if rep is None:
         raise NudmsimError("the coherent2017 fit returned no fitted CEvNS count (internal error)")
@@ -71,9 +88,9 @@ def run_demo(outdir: Path, seed: int = 1) -> int:
     # 3. limit points on Dask
     t0 = _step(f"90% CL limit on sigma_NC for m_X = {', '.join(f'{m:g}' for m in DEMO_MASSES)} MeV, r = 3 "
                "(Dask local cluster)")
-    req = LimitRequest(card=card, masses=DEMO_MASSES, ratio=3.0, progress=True)
+    req = LimitRequest(card=card, masses=DEMO_MASSES, ratio=3.0, progress=True, scheduler="local")  # show Dask
     curve = fit_entry.limit(req)
-    curve.write_csv(outdir / "limit_coherent2017_r3.csv")
+    curve.write_csv(out["limit_coherent2017_r3.csv"])
     summary.append(f"limit ({len(curve.x)} points) [{time.perf_counter() - t0:.1f} s] -> "
                    f"{outdir / 'limit_coherent2017_r3.csv'}")
     for m, y in zip(curve.x, curve.observed):
@@ -82,15 +99,8 @@ def run_demo(outdir: Path, seed: int = 1) -> int:
     # 4. one picture
     _step("plot")
     png = outdir / "demo.png"
-    _plot(samples, curve, png)
+    _plot(samples, curve, out["demo.png"])
     summary.append(f"figure: {png}")
-
-    print("\nnudmsim demo summary")
-    print("--------------------")
-    for line in summary:
-        print(line)
-    print(f"total time {time.perf_counter() - t_start:.1f} s")
-    return 0
 
 
 def _accepted_weights(events) -> np.ndarray:

@@ -81,7 +81,14 @@ class FigureEntry:
 FIGURES: dict[str, FigureEntry] = {}
 
 #: modules that register figures (imported on first lookup)
-FIGURE_MODULES: list[str] = []
+FIGURE_MODULES: list[str] = [
+    "nudmsim.figures.seed000",
+    "nudmsim.figures.seed001",
+    "nudmsim.figures.seed002",
+    "nudmsim.figures.seed003",
+    "nudmsim.figures.seed004",
+    "nudmsim.figures.seed004_fig4",
+]
 
 
 def figure(name: str, *, seed: str, number: str, title: str):

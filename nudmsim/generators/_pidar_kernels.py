@@ -120,7 +120,7 @@ def _kin_one(key, i, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, 
     return fl, iso, er, enu, r_over_n * iso_fluence_nt[iso] * ds * f2 * surv / cell_dens[j]
 
 
-@njit(parallel=True, cache=True, fastmath=True)
+@njit(parallel=True, cache=True, fastmath=True, nogil=True)
 def kinematics_from(key, start, n, alias_prob, alias_idx, cell_fl, cell_iso, cell_lo, cell_w, cell_dens,
                     r_over_n, iso_mass, iso_coef, iso_fluence_nt, iso_r1, iso_r2, ff_code, proc, m_X2, m_phi2,
                     prompt_energy, m_mu, etab, fl_out, iso_out, er_out, enu_out, w_out):

@@ -32,7 +32,9 @@ from . import meson_kinematics as kin
 from . import register_generator
 
 MESON_CODES = {321: "K", 211: "pi"}
+MESON_PDG = {"K": 321, "pi": 211}
 LEPTON_CODES = {13: "mu", 11: "e"}
+LEPTON_PDG = {"mu": 13, "e": 11}
 TRUTH = ("p_star_true_MeV", "cos_theta_star", "p_meson_MeV", "m_vis_MeV", "m_meson_MeV")
 
 PARAMS_3BODY = {
@@ -81,10 +83,12 @@ def portal_model(point, lepton=None, require_stable=True):
 
 
 class _MesonDecay:
-    """Common machinery: nodes in flight, lab events, the source check."""
+    """Common machinery: nodes in flight, lab events, the source check, the HepMC3 final state."""
 
     source_kind = "meson_source"
     truth_columns = TRUTH
+    #: detector-level event columns (``nudmsim generate --columns observables``); the rest is truth
+    observables = ("p_star_MeV", "acceptance")
     #: Gauss-Legendre nodes in cos(theta*) for decays in flight; beam-momentum Gauss-Hermite nodes (converged:
     #: 12 x 3 and 96 x 9 give the same NA62 two-body histogram to 1e-4)
     N_COS = 16
@@ -134,6 +138,31 @@ class _MesonDecay:
         k = P.size
         return Batch({"p_star_true_MeV": P.ravel(), "cos_theta_star": C.ravel(), "p_meson_MeV": K.ravel(),
                       "m_vis_MeV": np.full(k, m_vis), "m_meson_MeV": np.full(k, M)}, W.ravel())
+
+    def pdg_codes(self, pt) -> dict:  # pragma: no cover
+        raise NotImplementedError
+
+    def run_info(self, point, exp) -> dict:
+        """Run information of generated events: the PDG codes of the final state (HepMC3 output)."""
+        return {"pdg_codes": self.pdg_codes(self._point(point))}
+
+    @staticmethod
+    def final_state(cols, info):
+        """HepMC3 record of an event: the meson along +z -> vis + inv1 (+ inv2), four-vectors in GeV (the columns
+        are in MeV); PDG codes from the run information."""
+        from ..hepmc import FinalState, Particles
+        from ..processes import meson_decays as md
+
+        codes = info["pdg_codes"]
+        g = 1.0 / c.GeV
+        zero = np.zeros(len(cols["meson_E_MeV"]))
+        mass = md.meson_mass(MESON_CODES[abs(int(codes["meson"]))])
+        parent = Particles.from_components(codes["meson"], cols["meson_E_MeV"] * g, zero, zero,
+                                           cols["p_meson_MeV"] * g, m=mass * g)
+        products = [Particles.from_components(codes[k], *(cols[f"{k}_{comp}_MeV"] * g
+                                                          for comp in ("E", "px", "py", "pz")))
+                    for k in ("vis", "inv1", "inv2") if f"{k}_E_MeV" in cols and k in codes]
+        return FinalState(parent, products)
 
     def _events(self, exp, M, m_vis, lab, p_meson, p_star, cos, weight) -> Batch:
         n = len(p_meson)
@@ -205,6 +234,12 @@ class ThreeBody(_MesonDecay):
         return self._events(exp, md.meson_mass(meson), md.LEPTONS[lepton], list(lab), p_meson, p_star, cos,
                             exp.source.n_decays * br / n)
 
+    def pdg_codes(self, pt) -> dict:
+        from ..hepmc import PDG_CHI, PDG_DARK_SCALAR
+
+        meson, lepton = codes_of(pt)
+        return {"meson": MESON_PDG[meson], "vis": -LEPTON_PDG[lepton], "inv1": PDG_CHI, "inv2": PDG_DARK_SCALAR}
+
     def describe(self, point, exp) -> dict:
         from ..processes import meson_decays as md
 
@@ -264,6 +299,12 @@ class TwoBody(_TwoBody):
         br = float(md.br_two_body_heavy(meson, lepton, pt["m4"], pt["U_mu4"] ** 2))
         return np.array([float(md.two_body_momentum(M, ml, pt["m4"]))]), np.array([br]), ml, M
 
+    def pdg_codes(self, pt) -> dict:
+        from ..hepmc import PDG_HNL
+
+        meson, lepton = codes_of(pt)
+        return {"meson": MESON_PDG[meson], "vis": -LEPTON_PDG[lepton], "inv1": PDG_HNL}
+
     def describe(self, point, exp) -> dict:
         from ..processes import meson_decays as md
 
@@ -302,6 +343,11 @@ class KaonPiPhi(_TwoBody):
 
         p = float(md.two_body_momentum(c.M_KAON, c.M_PION, pt["m_phi"]))
         return np.array([p]), np.array([self.branching_ratio(pt)]), c.M_PION, c.M_KAON
+
+    def pdg_codes(self, pt) -> dict:
+        from ..hepmc import PDG_DARK_SCALAR
+
+        return {"meson": MESON_PDG["K"], "vis": 211, "inv1": PDG_DARK_SCALAR}
 
     def describe(self, point, exp) -> dict:
         from ..processes import meson_decays as md

@@ -78,7 +78,9 @@ class _PiDarNuclear:
         from .pidar_sampling import sample_truth
 
         fl, iso, e_r, e_nu, w = sample_truth(self.process, self._point(point), setup_of(exp), n, rng, start)
-        prompt = np.isin(fl, sns.PROMPT_FLAVOURS)
+        prompt = np.zeros(len(fl), bool)
+        for f in sns.PROMPT_FLAVOURS:  # a tuple of one or two codes: == is 10x faster than np.isin here
+            prompt |= fl == f
         return Batch({"flavour": fl.astype(float), "target_id": iso.astype(float),
                       "timing_class": np.where(prompt, 0.0, 1.0), "E_R_keV": e_r / c.keV,
                       "E_nu_MeV": e_nu}, w)

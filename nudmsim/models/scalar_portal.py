@@ -24,11 +24,13 @@ from ..registry import Param
 #: the model point of the scalar portal (processes nu-to-x, x-to-nu): masses in MeV, couplings dimensionless.
 #: Defaults: m_phi = 3 m_X; y_q = 1e-4 is below the kaon bound 1.58e-4 (seed eq. 2); y_X = 3e-6 gives ~20
 #: accepted nu -> X events in the COHERENT 2017 exposure (~12% of the SM CEvNS signal).
+#: Ranges: couplings perturbative (<= 4 pi; larger ones overflowed to inf/NaN event weights), masses up to 100 GeV
+#: (m_X) and 1 TeV (m_phi), far beyond any kinematic reach of the sources.
 POINT = {
-    "m_X": Param(10.0, "MeV", "dark-matter (X) mass", strictly_positive=True),
-    "m_phi": Param(30.0, "MeV", "scalar mediator mass", strictly_positive=True),
-    "y_X": Param(3e-6, "", "X-phi-nu Yukawa coupling"),
-    "y_q": Param(1e-4, "", "phi-quark Yukawa coupling (equal for all quarks)"),
+    "m_X": Param(10.0, "MeV", "dark-matter (X) mass", strictly_positive=True, hi=1e5),
+    "m_phi": Param(30.0, "MeV", "scalar mediator mass", strictly_positive=True, hi=1e6),
+    "y_X": Param(3e-6, "", "X-phi-nu Yukawa coupling (perturbative: <= 4 pi)", hi=4 * np.pi),
+    "y_q": Param(1e-4, "", "phi-quark Yukawa coupling, equal for all quarks (<= 4 pi)", hi=4 * np.pi),
 }
 
 #: light-quark scalar charges per nucleon (Hoferichter et al. 2015)

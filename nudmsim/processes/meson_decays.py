@@ -49,13 +49,14 @@ from ..models.neutrino_portal import NeutrinoPortal, sqrt_kallen
 MESONS = {
     "pi": (c.M_PION, c.F_PION, c.V_UD, c.TAU_PION, c.BR_PI_MU2),
     "K": (c.M_KAON, c.F_KAON, c.V_US, c.TAU_KAON, c.BR_K_MU2),
+    "D": (c.M_D, c.F_D, c.V_CD, c.TAU_D, c.BR_D_MU2),   # D+ (seed 001 Fig. 4: D -> e chi H)
 }
 LEPTONS = {"e": c.M_ELECTRON, "mu": c.M_MUON}
 
 
 def _meson(meson: str):
     if meson not in MESONS:
-        raise ParameterError(f"unknown meson '{meson}' (choose pi or K)")
+        raise ParameterError(f"unknown meson '{meson}' (choose pi, K or D)")
     return MESONS[meson]
 
 

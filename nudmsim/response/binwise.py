@@ -156,6 +156,7 @@ class BinwiseLikelihood:
         header, arr = read_table(ll_path)
         if len(header) < 4:
             raise NudmsimError(f"{ll_path}: needs two bin-edge columns and at least two s_<value> columns")
+        read_table(ll_path, increasing=header[:1])
         s = []
         for h in header[2:]:
             try:

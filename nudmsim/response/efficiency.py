@@ -5,8 +5,7 @@
   1/2 (5 <= x < 6), 1 (x >= 6), x in PE.  The release says it is applied to 1-PE bins and evaluated at the
   bin centre (0.5, 1.5, ...).  Step edges are parameters (``step_start``, ``step_full``).
 * :func:`table`: linear interpolation in (x, efficiency) points, 0 outside (or clamped).
-* :class:`Acceptance` wraps either, built from a card by :func:`from_card`; ``binned(edges)`` gives the
-  per-bin value with the card's evaluation rule.
+* :class:`Acceptance` wraps either; ``binned(edges)`` gives the per-bin value with its evaluation rule.
 """
 from __future__ import annotations
 
@@ -50,25 +49,3 @@ class Acceptance:
         """Edges of the evaluation bins (width ``eval_bin_width``) covering [lo, hi]."""
         n = int(round((hi - lo) / self.eval_bin_width))
         return lo + self.eval_bin_width * np.arange(n + 1)
-
-
-def from_card(card, key: str = "response.acceptance") -> Acceptance:
-    model = card.get(f"{key}.model", str, choices=("coherent_logistic", "table"))
-    width = card.number(f"{key}.evaluate_on_bins_of_PE", positive=True)
-    if model == "coherent_logistic":
-        names = ("a", "k", "x0")
-        params = {n: card.number(f"{key}.{n}") for n in names}
-        if not 0 < params["a"] <= 1:
-            raise card.error(f"{key}.a", f"must be in (0, 1], got {params['a']}")
-        params["step_start"] = card.number(f"{key}.step_start_PE")
-        params["step_full"] = card.number(f"{key}.step_full_PE")
-        if params["step_full"] < params["step_start"]:
-            raise card.error(f"{key}.step_full_PE", "must be >= step_start_PE")
-        hi = {n: card.number(f"{key}.{n}_err_hi", nonnegative=True) for n in names}
-        lo = {n: card.number(f"{key}.{n}_err_lo", nonnegative=True) for n in names}
-        return Acceptance(model, params, hi, lo, width)
-    xs = card.array(f"{key}.x", ndim=1, increasing=True)
-    effs = card.array(f"{key}.efficiency", ndim=1, length=len(xs))
-    if np.any((effs < 0) | (effs > 1)):
-        raise card.error(f"{key}.efficiency", "values must be in [0, 1]")
-    return Acceptance(model, {"x": xs, "efficiency": effs}, {}, {}, width)

@@ -9,8 +9,8 @@ Functions take arrays of E_nr in MeV (hepunits) and return E_ee in MeV (or QF, d
   reports chi^2/ndf, so a card can state how well the data support the shape.
 * :class:`TableQuenching`: linear interpolation in a table (E_nr, QF), constant outside.
 
-Detector cards select one with ``[response.quenching] model = "constant" | "fit" | "table"``;
-:func:`from_card` builds it.  Any object with ``qf(e_nr)`` and ``e_ee(e_nr)`` works downstream.
+Experiment cards use the quenching stages of :mod:`nudmsim.response.stages_energy`; these classes remain for
+the validation checks.  Any object with ``qf(e_nr)`` and ``e_ee(e_nr)`` works downstream.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import constants as c
-from ..errors import NudmsimError
 
 
 @dataclass(frozen=True)
@@ -106,60 +105,3 @@ def fit_polynomial(e_nr_keV, qf, sigma, degree: int = 1, range_keV=(0.0, np.inf)
     lo, hi = float(x.min()), float(x.max())
     return PolynomialQuenching(tuple(float(v) for v in coef), (lo, hi), chi2, ndf,
                                {"n_points": int(len(x)), "extra_error": float(extra)})
-
-
-def from_card(card, key: str = "response.quenching", model: str | None = None):
-    """Build the quenching model of a detector card (validated; CardError names file and key).
-
-    ``model`` overrides the card's ``model`` key (e.g. "fit" to use the energy-dependent option)."""
-    from .tables import read_csv_table
-
-    model = model or card.get(f"{key}.model", str, choices=("constant", "fit", "table"))
-    if model == "constant":
-        return ConstantQuenching(card.number(f"{key}.constant", positive=True, hi=1.0))
-    if model == "table":
-        tab = card.read_table(f"{key}.table_file", columns=("Enr_keV", "QF"), nonnegative=("Enr_keV", "QF"),
-                              increasing=("Enr_keV",))
-        if np.any(tab["QF"] > 1):
-            raise card.error(f"{key}.table_file", f"{card.relative_file(f'{key}.table_file').name}: column 'QF' "
-                             f"has values above 1 (E_ee cannot exceed E_nr)")
-        return TableQuenching(tuple(tab["Enr_keV"]), tuple(tab["QF"]))
-    files = card.get(f"{key}.fit_files", list)
-    degree = card.get(f"{key}.fit_degree", int)
-    rng = card.array(f"{key}.fit_range_keVnr", length=2, increasing=True)
-    extra = card.get(f"{key}.fit_extra_error", (str, float, int))
-    if isinstance(extra, str) and extra != "auto":
-        raise card.error(f"{key}.fit_extra_error", f"is {extra!r}", "give a number or \"auto\"")
-    xs, ys, ss = [], [], []
-    for i, _ in enumerate(files):
-        path = _resolve(card, f"{key}.fit_files", files[i])
-        try:
-            tab = read_csv_table(path, columns=("Enr_keV", "QF"), nonnegative=("Enr_keV", "QF"))
-            errs = [c for c in ("QF_err", "QF_err_hi", "QF_err_lo") if c in tab]
-            read_csv_table(path, nonnegative=errs)
-        except NudmsimError as exc:
-            raise card.error(f"{key}.fit_files", str(exc)) from None
-        if "QF_err" in tab:
-            err = tab["QF_err"]
-        elif "QF_err_hi" in tab and "QF_err_lo" in tab:
-            err = 0.5 * (tab["QF_err_hi"] + tab["QF_err_lo"])
-        else:
-            raise card.error(f"{key}.fit_files", f"{path.name} has no QF_err or QF_err_hi/lo column")
-        xs.append(tab["Enr_keV"]), ys.append(tab["QF"]), ss.append(err)
-    try:
-        return fit_polynomial(np.concatenate(xs), np.concatenate(ys), np.concatenate(ss), degree, tuple(rng), extra)
-    except ValueError as exc:
-        raise card.error(f"{key}.fit_range_keVnr", str(exc)) from None
-
-
-def _resolve(card, key, name):
-    for base in (card.path.parent, card.path.parent.parent / "data", card.path.parent.parent):
-        p = base / name
-        if p.is_file():
-            return p
-    from ..paths import data_file
-
-    p = data_file(name)
-    if p.is_file():
-        return p
-    raise card.error(key, f"names file '{name}', which does not exist", "give a path relative to the card or to data/")

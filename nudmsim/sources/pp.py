@@ -248,8 +248,7 @@ def _load_cached(name_or_path: str, sqrts_override: float | None) -> PPSource:
         raise card.error("card.kind", f"is {card.get('card.kind', str)!r}, not 'pp'",
                          "use a pp collider source card such as pp_7tev")
     sqrts = card.number("beam.sqrts_TeV", positive=True) * c.TeV
-    path = card.relative_file("w.luminosity_table")
-    masses, ys, lp, lm = _read_lumi_table(path)
+    masses, ys, lp, lm = card.read_file("w.luminosity_table", _read_lumi_table)
     table_sqrts = card.number("w.luminosity_table_sqrts_TeV", positive=True) * c.TeV
     if abs(table_sqrts - sqrts) > 1e-6 * sqrts:
         raise card.error("w.luminosity_table", f"is made for sqrt(s) = {table_sqrts / c.TeV:g} TeV, "

@@ -112,7 +112,7 @@ def protons_on_target(beam_energy, proton_kinetic_energy) -> float:
 
 def fluence_per_flavour(n_pot: float, nu_per_flavour_per_proton: float, baseline: float) -> float:
     """Time-integrated neutrino fluence per flavour at ``baseline`` (mm): r N_POT / (4 pi L^2) per mm^2."""
-    return nu_per_flavour_per_proton * n_pot / (4.0 * np.pi * baseline**2)
+    return nu_per_flavour_per_proton * n_pot / (4.0 * np.pi) / baseline / baseline   # no overflow for huge L
 
 
 # ------------------------------------------------------------------------------------------------
@@ -257,38 +257,19 @@ def released_pdf_timing(path, error) -> Timing:
 
 
 def from_detector_card(card: cards.Card) -> SNSSource:
-    """The SNS source as a detector card configures it (``[source]`` table, validated on load).
+    """The SNS source of an experiment card's ``[source]`` table, built as the engine builds it
+    (:func:`from_tables`): the source card is searched next to the card, then in ``$NUDMSIM_CARD_PATH``, then in
+    ``fluxes/``; the table is validated against :data:`PI_DAR_SOURCE`."""
+    from ..schema import validate
 
-    Keys: ``source.card`` (the source card, e.g. "sns", searched next to the detector card, then in
-    ``$NUDMSIM_CARD_PATH``, then in ``fluxes/``); the exposure as exactly one of ``source.protons_on_target``
-    or ``source.beam_energy_GWh`` (converted with the proton kinetic energy: ``source.proton_kinetic_energy_GeV``
-    if given, else the source card's ``beam.proton_kinetic_energy_GeV``); ``source.baseline_m``,
-    ``source.nu_per_flavour_per_proton`` (+ ``_rel_error``) and optional ``source.timing_model``
-    ("released_pdf" or "physical") overriding ``timing.model``."""
     src = card.load_card("source.card", "source")
-    kind = src.card_kind
-    if kind != "pi_dar":
-        raise card.error("source.card", f"names source '{src.name}' of kind '{kind}'", "use a pi_dar source such as 'sns'")
-    tp = card.number("source.proton_kinetic_energy_GeV", default=None, positive=True)
-    if tp is None:
-        tp = src.number("beam.proton_kinetic_energy_GeV", positive=True)
-    pot = card.number("source.protons_on_target", default=None, positive=True)
-    if pot is not None:
-        beam_energy = pot * tp * c.GeV
-    else:
-        beam_energy = card.number("source.beam_energy_GWh", positive=True) * c.GWH
-    return SNSSource(
-        beam_energy=beam_energy,
-        proton_kinetic_energy=tp * c.GeV,
-        nu_per_flavour_per_proton=card.number("source.nu_per_flavour_per_proton", positive=True),
-        baseline=card.number("source.baseline_m", positive=True) * c.m,
-        timing=load_timing(src, card.get("source.timing_model", str, default=None)),
-        nu_per_flavour_per_proton_rel_error=card.number("source.nu_per_flavour_per_proton_rel_error",
-                                                        nonnegative=True),
-        info={"source_card": src.name, "source_path": str(src.path), "source_sha256": src.sha256,
-              "exposure_given_as": "protons_on_target" if pot is not None else "beam_energy_GWh"},
-        pot=pot,
-    )
+    if src.card_kind != "pi_dar":
+        raise card.error("source.card", f"names source '{src.name}' of kind '{src.card_kind}'",
+                         "use a pi_dar source such as 'sns'")
+    values = validate(card.get("source", dict), PI_DAR_SOURCE, path=card.path, prefix="source")
+    out = from_tables(src, values, card.path, lambda name, key="": card.resolve(name, key))
+    out.info.update(source_card=src.name, source_path=str(src.path), source_sha256=src.sha256)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -191,10 +191,18 @@ class CompiledModel:
                 f = 1.0
                 for i in s.normfactors:
                     f *= p[i]
+                for i, hi, lo in s.normsys:
+                    f *= 1.0 + p[i] * (hi if p[i] >= 0 else lo)
                 per[s.name] = u * f
                 total = total + u * f
-                for i, g in gu.items():
-                    grad[i] = grad.get(i, 0.0) + g * f
+                if want_grad:
+                    for i, g in gu.items():
+                        grad[i] = grad.get(i, 0.0) + g * f
+                    for i in s.normfactors:
+                        grad[i] = grad.get(i, 0.0) + (u * f / p[i] if p[i] != 0 else 0.0)
+                    for i, hi, lo in s.normsys:
+                        err = hi if p[i] >= 0 else lo
+                        grad[i] = grad.get(i, 0.0) + u * f * err / (1.0 + p[i] * err)
         if not want_grad:
             return total, per, grad
         if len(self.shape_param):

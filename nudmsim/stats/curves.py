@@ -73,6 +73,15 @@ class LimitCurve:
     reference: tuple | None = None  # (x, y, label) to overlay
     relation: str = "<"  # how the CLI prints y: "<" for an upper limit, "=" for a prediction (thermal target)
 
+    def __repr__(self) -> str:
+        y = self.observed if np.any(np.isfinite(self.observed)) else self.expected
+        what = "observed" if y is self.observed else "expected"
+        ok = np.isfinite(y) if y is not None else np.zeros(len(self.x), bool)
+        span = (f"{self.x[0]:.4g}-{self.x[-1]:.4g} {self.x_unit}" if len(self.x) else "no points")
+        best = (f", best {what} {self.y_label} {self.relation} {np.nanmin(y[ok]):.3g} {self.y_unit}"
+                if ok.any() else ", no finite value")
+        return f"LimitCurve({self.title!r}: {len(self.x)} points, {self.x_label} {span}{best})"
+
     def columns(self) -> dict[str, np.ndarray]:
         cols = {"x": self.x, "observed": self.observed}
         if self.expected is not None:
@@ -86,6 +95,12 @@ class LimitCurve:
         header = (f"{self.title}\n{int(self.cl * 100)}% CL; x = {_axis(self.x_label, self.x_unit)}, "
                   f"y = {_axis(self.y_label, self.y_unit)}\n{self.provenance}")
         return write_csv(path, header, self.columns())
+
+    def write_hepdata(self, folder, name: str | None = None) -> Path:
+        """A validated HEPData submission folder with this curve (see :mod:`nudmsim.hepdata`)."""
+        from ..hepdata import write_limit_curve
+
+        return write_limit_curve(self, folder, name=name)
 
     def plot(self, path=None, ax=None):
         import matplotlib

@@ -123,7 +123,7 @@ class Workspace:
                                    f"the data {self.observed.shape}")
             for m in s.modifiers:
                 if m.type == "parametric":
-                    for p in dict(m.data["params"]).values():
+                    for p in m.data["params"].values():
                         self._need(p, s)
                 elif m.type != "onoff":
                     self._need(m.name, s)

@@ -61,10 +61,10 @@ def si_spectrum_deviation():
     """(max |ratio - 1|, ratios, E_keV) of nudmsim / (reference / factor) on the reference energies."""
     from .. import constants as c
     from ..analyses.direct_detection import wimp_spectrum
-    from ..response.binwise import read_table
-
     det = _det(_XE)
-    _, ref = read_table(det.card.relative_file("validation.reference_spectrum"))
+    tab = det.card.read_table("validation.reference_spectrum", columns=("E_keVnr", "dRdE_per_keV_t_yr"),
+                              increasing=("E_keVnr",), nonnegative=("dRdE_per_keV_t_yr",))
+    ref = np.stack([tab["E_keVnr"], tab["dRdE_per_keV_t_yr"]], axis=1)
     factor = det.card.number("validation.reference_spectrum_factor", positive=True)
     E = ref[:, 0]
     ours = wimp_spectrum(E * c.keV, {"m_chi": 50.0, "sigma_n": 1e-45}, det) * 1000.0 * c.keV * c.YEAR

@@ -1,0 +1,39 @@
+"""Schemas of the model-level cards of seeds 001 and 003: ``hnl_decay`` (an HNL beam for the hnl-decay generator)
+and ``model1`` (the numbers behind the constraints of seed 001 Model 1, Fig. 4)."""
+from __future__ import annotations
+
+from ..cards import register_card_schema
+from ..schema import Field, Section
+
+register_card_schema("hnl_decay", (
+    Section("exposure", "how many HNLs the weights count", fields=(
+        Field("n_hnl", float, lo=0, lo_open=True, doc="HNLs in the exposure (weights are decays per this many)"),
+    )),
+    Field("decay_volume", Section("decay_volume", "a decay volume along +z (0, 0 = every decay counts)", fields=(
+        Field("z_min_m", float, unit="m", default=0.0, lo=0, doc="start of the decay volume"),
+        Field("z_max_m", float, unit="m", default=0.0, lo=0, doc="end of the decay volume (0 = no volume)"),
+    )), default=None, doc="optional decay volume"),
+), doc="one HNL of fixed lab energy along +z: all decays, or those inside a decay volume (seed 003 App. A)")
+
+register_card_schema("model1", (
+    Section("relic", "the dark-matter density", fields=(
+        Field("omega_dm_h2", float, lo=0, lo_open=True, doc="Planck 2018 Omega_DM h^2"),
+    )),
+    Section("bbn", "BBN / N_eff", fields=(
+        Field("T_MeV", float, unit="MeV", lo=0, lo_open=True, doc="temperature of the nu-chi equilibration test"),
+        Field("neff_max", float, lo=3.0, doc="largest allowed N_eff"),
+    )),
+    Section("meson", "K and D decays to e + invisible", fields=(
+        Field("k_e_invisible_br_max", float, lo=0, lo_open=True, doc="BR(K+ -> e+ invisible) bound"),
+        Field("k_e_3nu_br_max", float, lo=0, lo_open=True, doc="BR(K+ -> e+ 3 nu) bound"),
+        Field("d_e_invisible_br_max", float, lo=0, lo_open=True, doc="BR(D+ -> e+ invisible) bound"),
+    )),
+    Section("z", "the Z invisible width", fields=(
+        Field("delta_n_nu_max", float, lo=0, lo_open=True, doc="allowed extra neutrino species in Z decays"),
+    )),
+    Section("direct", "direct detection", fields=(
+        Field("analysis", str, doc="the nudmsim analysis giving the SI limit"),
+        Field("detector", str, doc="its detector card"),
+        Field("low_mass_curves", list, item=str, default=[], doc="published low-mass SI limits (data/, digitised)"),
+    )),
+), doc="the numbers behind the constraints of seed 001 Model 1 (Fig. 4), each with its source")
