@@ -60,7 +60,7 @@ def present_fields(card):
 
         src = cards.load_source(card.data["source"]["card"])
         for f in source_kind(src.card_kind).schema.fields:
-            if f.name in card.data["source"]:
+            if f.name in card.data["source"] and f.name != "card":     # (a missing 'card' is its own error)
                 out[f"source.{f.name}"] = f
     return out
 
