@@ -7,9 +7,19 @@
   (:mod:`nudmsim.models.planes`), one point per mass, mapped over Dask (:func:`nudmsim.scan.map_points`).
 
 Limit options (``[analysis.limit]`` of the card, overridable with ``--option``): ``measurement`` (the
-likelihood configuration used), ``method`` (plr | cls | delta-chi2), ``truncation`` (pcl | zero | none, lower
-Asimov bands), ``pcl`` (the power constraint of observed PLR limits, in sigma, or no), ``expected`` (also the
-Asimov median and bands with the observed limit).
+likelihood configuration used), ``method`` (plr | cls | delta-chi2 for the Poisson likelihood; a named likelihood
+kind lists its own, e.g. published for published_limit; default: the kind's first), ``truncation`` (pcl | zero |
+none, lower Asimov bands), ``pcl`` (the power constraint of observed PLR limits, in sigma, or no), ``expected``
+(also the Asimov median and bands with the observed limit), ``reference`` (yes | no: overlay the card's published
+curve, or the plane's own reference such as a thermal target); a limit plane adds its own options (e.g. ``m4`` and
+``y_L`` of ``y_mu``), which fix the model parameters it does not scan.
+
+A card whose analysis serves several limits names them: ``[analysis.limit.NAME]`` tables, selected by the
+analysis entry (``register_engine_analysis(..., limit="NAME")``); a single ``[analysis.limit]`` table is the only
+one.  ``asimov_only = true`` marks a release without public data (its background calibrated on its published
+result): its limits are the Asimov median and bands, as with ``--projected``.  ``reference = { file, x, y,
+label, select, x_scale }`` overlays a published curve.  The limit on the signal strength mu becomes the plane's
+y as y_ref * mu**power (:class:`nudmsim.models.planes.LimitPlane`).
 """
 from __future__ import annotations
 

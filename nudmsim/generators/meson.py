@@ -56,7 +56,7 @@ PARAMS_2BODY = {
 }
 PARAMS_KPIPHI = {
     "m_phi": Param(50.0, "MeV", "invisible scalar mass", lo=0.0),
-    "y_q": Param(1e-4, "", "universal scalar-quark Yukawa y_q"),
+    "y_q": Param(1e-4, "", "universal scalar-quark Yukawa y_q (<= 4 pi)", hi=4 * math.pi),
     "BR": Param(0.0, "", "if > 0: use this B(K+ -> pi+ phi) instead of y_q", hi=1.0),
 }
 
