@@ -25,6 +25,11 @@ Card syntax (HistFactory's vocabulary; every key is declared below and documente
     from_data = { counts = "...", value = "AC_beamOn" }
     treatment = "on_off"                         # bin-by-bin, profiled; or "factorised" (PE x time projections)
 
+    [[analysis.sample]]                          # a binned histogram from a file, a shape variation from files
+    name = "brn"                                 # (shapes with `response = ["time_eff"]`: only those stages)
+    template = { counts = "...", value = "brn" }
+    modifiers = [ { type = "histosys", name = "brn_energy", up = { counts = "...", value = "brn_up" } } ]
+
     [analysis.measurement.fit]                   # named measurements: POI, samples, fixed parameters
     poi = "n_cevns"
     samples = ["cevns", "neutrons", "steady_state"]
@@ -34,7 +39,7 @@ modifiers of every process sample (``nuisances = "all"``, the default) with temp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,11 +66,16 @@ SHAPE = Section("analysis.sample.shapes.<observable>", "a 1-D shape on one obser
 ))
 
 MODIFIER = Section("analysis.sample.modifiers[]", "a modifier of the sample (HistFactory)", fields=(
-    Field("type", str, choices=("normfactor", "normsys"), doc="normfactor (free) or normsys (constrained)"),
+    Field("type", str, choices=("normfactor", "normsys", "histosys"),
+          doc="normfactor (free), normsys (constrained normalisation) or histosys (a shape variation from "
+              "files, template samples only)"),
     Field("name", str, doc="parameter name (shared by samples that use the same name)"),
     Field("error", float, default=None, lo=0, lo_open=True, doc="normsys: relative 1-sigma error"),
     Field("error_hi", float, default=None, lo=0, lo_open=True, doc="normsys: relative error upwards"),
     Field("error_lo", float, default=None, lo=0, lo_open=True, doc="normsys: relative error downwards"),
+    Field("up", DATA, default=None, doc="histosys: the sample at +1 sigma (a binned file read as data are)"),
+    Field("down", DATA, default=None, doc="histosys: the sample at -1 sigma (absent: the mirror of up about "
+                                          "the nominal, 2 nominal - up, clipped at 0)"),
 ))
 
 SAMPLE = Section("analysis.sample", "one contribution to the expected counts; give exactly one source of it",
@@ -75,6 +85,8 @@ SAMPLE = Section("analysis.sample", "one contribution to the expected counts; gi
     Field("point", dict, default={}, doc="model-point overrides for the process (e.g. reference couplings)"),
     Field("shapes", dict, default=None, doc="observable -> 1-D shape table (a factorised template)"),
     Field("from_data", DATA, default=None, doc="a control data set measured in the same exposure"),
+    Field("template", DATA, default=None, doc="a binned histogram on the observables from a file (expected events "
+                                              "per bin, already in reconstructed quantities: no response applied)"),
     Field("parametric", dict, default=None, doc="{ model = \"power_law\", on = OBSERVABLE, <param> = "
                                                 "{ init, bounds, name } } a shape with free parameters"),
     Field("treatment", str, default="on_off", choices=("on_off", "factorised"),
@@ -83,15 +95,17 @@ SAMPLE = Section("analysis.sample", "one contribution to the expected counts; gi
     Field("tau", float, default=1.0, lo=0, lo_open=True, doc="from_data on_off: control/signal exposure ratio"),
     Field("scale", float, default=1.0, lo=0, lo_open=True, doc="multiplies the sample (e.g. exposure, 10x)"),
     Field("norm", float, default=None, lo=0, doc="shapes: total events of the sample (before efficiencies)"),
-    Field("response", str, default="auto", choices=("auto", "all", "efficiencies", "none"),
-          doc="which response stages apply: auto = all for processes, efficiencies for file shapes"),
-    Field("nuisances", (str, list), default="all",
+    Field("response", (str, list), item=str, default="auto",
+          doc="which response stages apply to a file shape: auto (= efficiencies; processes: all), all, "
+              "efficiencies, none, or a list of stage labels (a stage's `name`, e.g. [\"time_eff\"]: "
+              "a shape that already includes the other efficiencies)"),
+    Field("nuisances", (str, list), item=str, default="all",
           doc="response nuisances that become histosys modifiers: \"all\", \"none\" or a list of names"),
     Field("knots", dict, default={}, doc="nuisance -> number of template knots (odd, >= 3) over its span"),
     Field("unit_normalised", bool, default=False, doc="divide by the sum at every parameter point (a "
                                                        "normfactor on it is then the event count)"),
     Field("modifiers", list, item=MODIFIER, default=[], doc="normfactors and normsys of this sample"),
-), one_of=(("process", "shapes", "from_data", "parametric"),))
+), one_of=(("process", "shapes", "from_data", "parametric", "template"),))
 
 PARAMCFG = Section("analysis.parameters.<name>", "initial value, bounds or fixing of a parameter", fields=(
     Field("init", float, default=None, doc="initial value"),
@@ -242,6 +256,7 @@ class Analysis:
     mask: np.ndarray
     measurements: dict
     likelihood: dict = None
+    _fixed_samples: dict = field(default_factory=dict, repr=False)
 
     @property
     def kind(self):
@@ -286,7 +301,12 @@ class Analysis:
         for s in self.samples:
             if s["name"] not in names:
                 continue
-            smp, sp, smask = self._sample(s, point, process)
+            if s["process"] == "signal":
+                smp, sp, smask = self._sample(s, point, process)
+            else:   # independent of the model point: built once per experiment
+                if s["name"] not in self._fixed_samples:
+                    self._fixed_samples[s["name"]] = self._sample(s, point, process)
+                smp, sp, smask = self._fixed_samples[s["name"]]
             samples.append(smp)
             for k, cfg in sp.items():
                 params.setdefault(k, cfg)
@@ -330,9 +350,26 @@ class Analysis:
         exp = self.exp
         key = f"analysis.sample[{s['name']}]"
         mods, params, smask = [], {}, None
+        shape_mods = []
         for i, md in enumerate(s["modifiers"]):
+            if md["type"] == "histosys":
+                if s["template"] is None:
+                    raise CardError(exp.card.path, f"{key}.modifiers[{i}].type", "is histosys, which only template "
+                                    "samples take from files", "process samples get shape nuisances from the "
+                                    "response stages' errors")
+                shape_mods.append((i, md))
+                continue
             mods.append(_modifier(md, exp.card.path, f"{key}.modifiers[{i}]", params))
-        if s["process"] is not None:
+        if s["template"] is not None:
+            if s["response"] not in ("auto", "none"):
+                raise CardError(exp.card.path, f"{key}.response", f"is {s['response']!r}", "a template is already in "
+                                "reconstructed quantities: drop the key")
+            nominal = histogram_from_file(exp, s["template"], f"{key}.template")
+            for i, md in shape_mods:
+                mod, cfg = self._histosys_from_files(md, nominal, f"{key}.modifiers[{i}]")
+                mods.append(mod)
+                params.setdefault(mod.name, cfg)
+        elif s["process"] is not None:
             proc = s["process"]
             pt = dict(s["point"])
             if proc == "signal":
@@ -373,6 +410,22 @@ class Analysis:
                     params[m.name] = ParameterConfig(**{**params[m.name].__dict__, "init": float(nominal.sum()),
                                                         "doc": f"events of {s['name']}"})
         return Sample(s["name"], nominal, tuple(mods), s["unit_normalised"]), params, smask
+
+    def _histosys_from_files(self, md: dict, nominal: np.ndarray, key: str):
+        """A histosys modifier whose ±1σ templates are binned files (``up``, ``down`` = mirror when absent)."""
+        exp = self.exp
+        if md["up"] is None:
+            raise CardError(exp.card.path, f"{key}.up", "is missing", "give the +1 sigma template: up = { counts = "
+                            "\"FILE\", value = \"COLUMN\" }")
+        for k in ("error", "error_hi", "error_lo"):
+            if md[k] is not None:
+                raise CardError(exp.card.path, f"{key}.{k}", "is not used by histosys", "drop it")
+        up = histogram_from_file(exp, md["up"], f"{key}.up")
+        down = (histogram_from_file(exp, md["down"], f"{key}.down") if md["down"] is not None
+                else np.maximum(2.0 * nominal - up, 0.0))
+        cfg = ParameterConfig(md["name"], 0.0, (-5.0, 5.0), (0.0, 1.0), doc=f"shape variation {md['name']} (files)",
+                              physical=(0.0, 1.0, 1.0, "sigma"))
+        return Modifier("histosys", md["name"], {"knots": [-1.0, 0.0, 1.0], "templates": [down, nominal, up]}), cfg
 
     def _nuisance_list(self, s: dict) -> list:
         exp = self.exp
@@ -418,7 +471,7 @@ class Analysis:
     def _process_templates(self, proc, pt, s, key):
         exp = self.exp
         if s["response"] not in ("auto", "all"):
-            raise CardError(exp.card.path, f"{key}.response", f"is '{s['response']}'",
+            raise CardError(exp.card.path, f"{key}.response", f"is {s['response']!r}",
                             "process samples go through the whole response chain (drop the key)")
         nominal = exp.expected(proc, pt).counts
         mods, params = [], {}
@@ -429,28 +482,43 @@ class Analysis:
             params[nu.name] = _nuisance_cfg(nu, knots)
         return nominal, mods, params
 
-    def _through_response(self, rows: Batch, s: dict, values: dict) -> np.ndarray:
+    def _file_stages(self, rows: Batch, s: dict) -> list:
+        """The response stages a file-shape sample goes through (``response`` of the sample): auto =
+        efficiencies = the efficiency and cut stages on columns the shape has; all = every stage on such a
+        column; none; or a list of stage labels (their ``name``), applied in chain order."""
         exp = self.exp
         mode = "efficiencies" if s["response"] == "auto" else s["response"]
+        key = f"analysis.sample[{s['name']}].response"
+        if isinstance(mode, list):
+            labels = [st.label for st in exp.stages]
+            for lab in mode:
+                if lab not in labels:
+                    raise CardError(exp.card.path, key, f"names no response stage '{lab}'",
+                                    suggest(lab, labels) or f"stage labels: {', '.join(labels)}")
+            picked = [st for st in exp.stages if st.label in mode]
+            for st in picked:
+                if st.on not in rows.columns:
+                    raise CardError(exp.card.path, key, f"stage '{st.label}' acts on '{st.on}', which the "
+                                    f"shapes do not give (they give {', '.join(rows.columns)})")
+            return picked
+        if mode not in ("efficiencies", "all", "none"):
+            raise CardError(exp.card.path, key, f"is {mode!r}",
+                            "choose auto, all, efficiencies, none or a list of stage names")
         if mode == "none":
-            return exp.observables.histogram(rows)
-        stages = [st for st in exp.stages if st.on in rows.columns and
-                  (mode == "all" or st.family in ("efficiency", "cut"))]
+            return []
+        return [st for st in exp.stages if st.on in rows.columns and
+                (mode == "all" or st.family in ("efficiency", "cut"))]
+
+    def _through_response(self, rows: Batch, s: dict, values: dict) -> np.ndarray:
         b = rows
-        for st in stages:
+        for st in self._file_stages(rows, s):
             b = st.expect(b, values)
-        return exp.observables.histogram(b)
+        return self.exp.observables.histogram(b)
 
     def _file_nuisances(self, rows, s, nominal):
-        exp = self.exp
-        mode = "efficiencies" if s["response"] == "auto" else s["response"]
-        if mode == "none":
-            return [], {}
-        used = [st for st in exp.stages if st.on in rows.columns and (mode == "all" or st.family in
-                                                                      ("efficiency", "cut"))]
         names = {n.name for n in self._nuisance_list(s)}
         mods, params = [], {}
-        for st in used:
+        for st in self._file_stages(rows, s):
             for nu in st.nuisances():
                 if nu.name not in names:
                     continue
@@ -505,6 +573,9 @@ def _nuisance_cfg(nu, knots) -> ParameterConfig:
 
 
 def _modifier(md: dict, path, key: str, params: dict) -> Modifier:
+    for k in ("up", "down"):
+        if md[k] is not None:
+            raise CardError(path, f"{key}.{k}", f"is not used by {md['type']}", "histosys takes up/down files")
     if md["type"] == "normfactor":
         params.setdefault(md["name"], ParameterConfig(md["name"], 1.0, (0.0, None), doc="normalisation factor"))
         return Modifier("normfactor", md["name"])

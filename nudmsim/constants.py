@@ -59,6 +59,7 @@ M_KAON = _mass(321)
 M_W = _mass(24)
 GAMMA_W = float(_pdg(24).width) * MeV
 M_Z = _mass(23)
+GAMMA_Z = float(_pdg(23).width) * MeV
 M_HIGGS = _mass(25)
 LEPTON_MASS = {"e": M_ELECTRON, "mu": M_MUON, "tau": M_TAU}
 #: lifetimes in ns
@@ -81,6 +82,12 @@ G_FERMI = 1.1663788e-5 / GeV**2
 ALPHA_EM = 1.0 / 137.035999084
 #: weak mixing angle, MSbar at low q^2 (PDG 2024, "sin^2 theta_W(0)" = 0.23857)
 SIN2_THETA_W = 0.23857
+# effective leptonic weak mixing angle at the Z pole (PDG 2024, "sin^2 theta_eff^lept" = 0.23153 +- 0.00004);
+# sets the Z couplings v_f = T3 - 2 Q sin^2 theta_eff, a_f = T3 of the Z -> l l background generator
+SIN2_THETA_EFF = 0.23153
+# tau leptonic branching fractions (PDG 2024): tau -> e nu nu 17.82 +- 0.04 %, tau -> mu nu nu 17.39 +- 0.04 %
+BR_TAU_E = 0.1782
+BR_TAU_MU = 0.1739
 V_UD = 0.97367
 V_US = 0.22431
 V_CB = 0.0411

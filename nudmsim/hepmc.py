@@ -16,7 +16,8 @@ processes whose total comes from quadrature).
 PDG codes of the non-Standard-Model particles (PDG Monte Carlo numbering scheme, section 11, "generic" dark
 matter and mediators; heavy neutrino as in the MadGraph HeavyN models): :data:`PDG_CHI` 52 (spin-1/2 dark
 matter chi), :data:`PDG_DARK_SCALAR` 54 (scalar mediator phi), :data:`PDG_HNL` 9900012 (heavy neutral lepton
-nu_4, stable/invisible here).
+nu_4 / N: stable and invisible in W and meson events, the decaying parent in ``hnl-decay`` events, whose decay
+products carry their own codes and the decay vertex).
 """
 from __future__ import annotations
 
@@ -54,10 +55,13 @@ class Particles:
 
 @dataclass
 class FinalState:
-    """Per event: ``parent`` (decays, status 2) -> ``products`` (final state, status 1)."""
+    """Per event: ``parent`` (decays, status 2) -> ``products`` (final state, status 1).  A product whose PDG
+    code is 0 in an event is absent from that event (processes with a varying number of decay products);
+    ``vertex`` (n, 4): the decay vertex (x, y, z, ct) in mm, default the origin."""
 
     parent: Particles
     products: list
+    vertex: np.ndarray | None = None
 
     def check_conservation(self, rtol: float = CONSERVATION_RTOL) -> None:
         total = sum(q.p for q in self.products)
@@ -117,13 +121,24 @@ class HepMCSink:
         en = np.stack([q.p[:, 3] for q in parts], axis=1)
         m = np.stack([np.asarray(q.m, dtype=np.float64) for q in parts], axis=1)
         pid = np.stack([np.asarray(q.pid, dtype=np.int32) for q in parts], axis=1)
-        status = np.array([2] + [1] * k, dtype=np.int32)
-        parents = np.array([[0, 0]] + [[1, 1]] * k, dtype=np.int32)  # 1-based: the products' parent is entry 1
+        status = [np.array([2] + [1] * j, dtype=np.int32) for j in range(k + 1)]
+        # 1-based: the products' parent is entry 1
+        parents = [np.array([[0, 0]] + [[1, 1]] * j, dtype=np.int32) for j in range(k + 1)]
+        vtx = np.zeros((n, 4)) if fs.vertex is None else np.asarray(fs.vertex, dtype=np.float64)
+        has = pid != 0
+        has[:, 0] = True
+        complete = has.all(axis=1)
         w = np.asarray(cols["weight"], dtype=np.float64)
         ev, ri, wr = self.event, self.run_info, self.writer
         for i in range(n):
-            ev.from_hepevt(self.n, px[i], py[i], pz[i], en[i], m[i], pid[i], status, parents=parents,
-                           fortran=True)
+            if complete[i]:
+                sel, j = slice(None), k
+            else:
+                sel = has[i]
+                j = int(sel.sum()) - 1
+            v = [np.concatenate([[0.0], np.full(j, vtx[i, q])]) for q in range(4)]
+            ev.from_hepevt(self.n, px[i][sel], py[i][sel], pz[i][sel], en[i][sel], m[i][sel], pid[i][sel],
+                           status[j], parents=parents[j], vx=v[0], vy=v[1], vz=v[2], vt=v[3], fortran=True)
             ev.weights = [float(w[i])]
             ev.run_info = ri
             wr.write(ev)

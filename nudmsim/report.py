@@ -111,7 +111,8 @@ class Report:
                  "| analysis | status | quantity | point | 90% CL limit (obs.) | expected limit | mu = point/limit | "
                  "q_mu | expected events |", "|---|---|---|---|---|---|---|---|---|"]
         for ch in (ch for ch in self.checks if ch.kind == "experiment"):
-            ev = "; ".join(f"{k}: {v:.3g}" for k, v in ch.expected_events.items()) or "-"
+            ev = "; ".join(f"{k}: {v:.3g}" if isinstance(v, float) else f"{k}: {v}"
+                           for k, v in ch.expected_events.items()) or "-"
             lines.append(f"| {ch.name} | {ch.status} | {ch.quantity} [{ch.unit}] | {_f(ch.value)} | {_f(ch.limit)} | "
                          f"{_f(ch.expected_limit)} | {_f(ch.mu)} | {_f(ch.test_statistic)} | {ev} |")
         lines += ["", "## Cosmology", "", "| bound | status | quantity | point | bound | note |", "|---|---|---|---|---|---|"]

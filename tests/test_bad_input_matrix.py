@@ -62,7 +62,7 @@ UNKNOWN = [
     (["generate", "cevn", "-o", "a.root"], "did you mean 'cevns'?"),
     (["predict", "nu-to-y"], "did you mean 'nu-to-x'?"),
     (["fit", "atlas_w"], "did you mean 'atlas-w'?"),
-    (["limit", "coherent201"], "did you mean 'coherent2017'?"),
+    (["limit", "coherent-2017"], "did you mean 'coherent2017'?"),
     (["validate", "coherent.sm_evnts"], "did you mean 'coherent.sm_events'?"),
     (["generate", "cevns", "-d", "coherent_csi_201", "-o", "a.root"], "did you mean 'coherent_csi_2017'?"),
     (["predict", "nu-to-x", "--set", "mX=3"], "did you mean 'm_X'?"),
@@ -445,3 +445,23 @@ def test_console_script_one_line():
     r = subprocess.run(["nudmsim", "generate", "cevns", "-n", "1e19", "-o", "x.root"], capture_output=True,
                        text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_outputs_checked_before_generation(here, capsys, monkeypatch):
+    """The output path was checked only after generation (`demo` generated and fitted, then failed to write)."""
+    from nudmsim import registry
+
+    registry.load_all()
+    entry = registry.get_process("cevns")
+    calls = []
+    real = entry.generate
+    monkeypatch.setattr(entry, "generate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    (here / "out").mkdir()
+    (here / "out" / "cevns.root").mkdir()  # an output name taken by a folder
+    rc, out, err = _cli(capsys, "demo", "--outdir", "out")
+    _assert_one_line_error(rc, err, ["cevns.root", "is a directory"], here, before=["out"])
+    assert calls == [] and sorted(p.name for p in (here / "out").iterdir()) == ["cevns.root"]
+    (here / "x.root").mkdir()
+    rc, out, err = _cli(capsys, "generate", "cevns", "-n", "1000", "-o", "x.root")
+    _assert_one_line_error(rc, err, "is a directory", here, before=["out", "x.root"])
+    assert calls == []

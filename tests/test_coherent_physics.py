@@ -55,12 +55,17 @@ def test_prompt_line_and_michel_moments():
 
 
 def test_pot_and_fluence_from_si_units():
+    # GWh -> POT at 1 GeV per proton (the source card's default conversion), from SI units
+    joules = 7.47594e9 * 3600.0
+    n_pot_1gev = joules / (1.0e9 * 1.602176634e-19)
+    assert sns.protons_on_target(7.47594 * c.GWH, 1.0 * c.GeV) == pytest.approx(n_pot_1gev, rel=1e-9)
+    assert n_pot_1gev == pytest.approx(1.680e23, rel=1e-3)
+    # the 2017 card gives the paper's POT directly: 1.76e23 for those 7.47594 GWh = 0.954 GeV per proton
     card = cards.load_detector("coherent_csi_2017")
     src = sns.from_detector_card(card)
-    joules = 7.47594e9 * 3600.0
-    n_pot = joules / (1.0e9 * 1.602176634e-19)   # 1 GeV protons
-    assert src.n_pot == pytest.approx(n_pot, rel=1e-9)
-    assert src.fluence * 100.0 == pytest.approx(0.08 * n_pot / (4 * math.pi * 1930.0**2), rel=1e-9)  # per cm^2
+    assert src.n_pot == 1.76e23
+    assert joules / src.n_pot / 1.602176634e-10 == pytest.approx(0.9544, abs=1e-4)   # GeV per proton
+    assert src.fluence * 100.0 == pytest.approx(0.08 * 1.76e23 / (4 * math.pi * 1930.0**2), rel=1e-9)  # per cm^2
 
 
 def test_physical_timing_reproduces_released_pdfs():

@@ -84,6 +84,20 @@ def test_meson_decays_in_hepmc(tmp_path, process, pdgs):
         assert np.max(np.abs(sum(p[2] for p in parts[1:]) - parts[0][2])) < 1e-9 * parts[0][2][3]
 
 
+def test_hnl_decays_in_hepmc_with_a_varying_number_of_products(tmp_path):
+    """hnl-decay: N (9900012) -> 2 or 3 products per channel (absent products are not written)."""
+    _gen("hnl-decay", "-n", 2000, "--seed", 3, "-o", tmp_path / "h.hepmc3")
+    events = _read_hepmc(tmp_path / "h.hepmc3")
+    assert len(events) == 2000
+    sizes = set()
+    for parts, n_roots, _, _ in events:
+        assert parts[0][0] == 9900012 and parts[0][1] == 2 and n_roots == 1
+        assert all(p[0] != 0 and p[1] == 1 for p in parts[1:])
+        sizes.add(len(parts) - 1)
+        assert np.max(np.abs(sum(p[2] for p in parts[1:]) - parts[0][2])) < 1e-9 * parts[0][2][3]
+    assert sizes == {2, 3}
+
+
 def test_conservation_is_checked_before_writing():
     from nudmsim.errors import NudmsimError
     from nudmsim.hepmc import FinalState, Particles

@@ -118,7 +118,61 @@ def test_meson_bounds_scale_and_close():
     b1 = K.meson_br(10.0, 30.0, 1.0, "K")
     assert K.meson_br(10.0, 30.0, 0.1, "K") == pytest.approx(0.01 * b1)
     assert K.meson_br(150.0, 450.0, 1.0, "K") == 0.0 and K.meson_br(150.0, 450.0, 1.0, "D") > 0
-    assert math.isinf(K.meson_y_max(200.0, 600.0, "K"))
+    for bound in K.K_BOUNDS:
+        assert math.isinf(K.meson_y_max(200.0, 600.0, "K", bound=bound))
+    with pytest.raises(NudmsimError, match="unknown K bound"):
+        K.meson_y_max(10.0, 30.0, "K", bound="rk")
+
+
+def test_k_bound_readings():
+    """R_K applied inside the K_e2 missing-mass window: the windowed rate is part of the total (so its y_max is
+    larger), grows with the window, equals the total for a window wider than the Dalitz range and vanishes
+    when m_chi + m_H0 is above the window; "direct" is the smaller of the 3 nu search and the windowed R_K."""
+    card = K._card()
+    mcut = card.get("meson.k_e2_m_miss_max_MeV", float)
+    assert mcut == pytest.approx(c.M_PION0, rel=0.01)          # K_e3 threshold: the generous window
+    tot = K.meson_br(10.0, 30.0, 1.0, "K")
+    parts = [K.meson_br_window(10.0, 30.0, 1.0, "K", "e", m) for m in (60.0, 100.0, 135.0, 600.0)]
+    assert 0 < parts[0] < parts[1] < parts[2] < tot
+    assert parts[3] == pytest.approx(tot, rel=1e-6)
+    assert K.meson_br_window(40.0, 120.0, 1.0, "K", "e", 135.0) == 0.0
+    y_inc, y_win, y_3nu = (K.meson_y_max(10.0, 30.0, "K", bound=b) for b in ("rk_inclusive", "rk_window", "3nu"))
+    assert y_win == pytest.approx(y_inc * math.sqrt(tot / parts[2]), rel=1e-9)
+    assert K.meson_y_max(10.0, 30.0, "K", bound="direct") == min(y_win, y_3nu)
+    # the 3 nu search and R_K scale with the square root of their branching-ratio limits
+    assert y_3nu / y_inc == pytest.approx(math.sqrt(card.get("meson.k_e_3nu_br_max", float)
+                                                    / card.get("meson.k_e_invisible_br_max", float)), rel=1e-9)
+
+
+def test_lz_2024_table_matches_published_numbers():
+    """data/dd_limits/lz_2024_si.csv (HEPData 155182 v2) against arXiv:2410.17036's abstract: strongest SI limit
+    2.1e-48 cm^2 near 36 GeV (table: 2.21e-48 at 36 GeV, 2.18e-48 at 40 GeV); best median sensitivity 5.0e-48
+    at 40 GeV.  The curve is used only inside 9 GeV - 10 TeV."""
+    m, s = K.read_limit_curve("dd_limits/lz_2024_si.csv")
+    assert m[0] == pytest.approx(9 * c.GeV) and m[-1] == pytest.approx(1e4 * c.GeV)
+    assert s.min() == pytest.approx(2.1e-48, rel=0.05) and 30 * c.GeV <= m[np.argmin(s)] <= 45 * c.GeV
+    from nudmsim.paths import data_file
+
+    rows = [ln.split(",") for ln in data_file("dd_limits", "lz_2024_si.csv").read_text().splitlines()
+            if ln and not ln.startswith(("#", "m_"))]
+    med = {float(r[0]): float(r[3]) for r in rows}
+    assert med[40.0] == pytest.approx(5.0e-48, rel=0.02)
+    lim = K.dd_limits_by_source(np.array([8.9 * c.GeV, 40 * c.GeV]))["dd_limits/lz_2024_si.csv"]
+    assert math.isinf(lim[0]) and lim[1] == pytest.approx(s[m == 40 * c.GeV][0], rel=1e-12)
+
+
+def test_dd_limit_is_the_strongest_applicable():
+    ms = np.array([1.5, 4.0, 8.0, 12.0, 25.0]) * c.GeV
+    by = K.dd_limits_by_source(ms)
+    assert {"dd_limits/lz_2024_si.csv", "dd_limits/darkside50_2023_si.csv", "xenon1t-si (nudmsim)"} <= set(by)
+    best = K.dd_limit(ms)
+    assert np.array_equal(best, np.minimum.reduce(list(by.values())))
+    assert np.all(np.isfinite(best))
+    # a y_max from a given limit: sigma ~ y^4
+    y1 = K.dd_y_max(10 * c.GeV, 30 * c.GeV, limit_cm2=1e-46)
+    assert K.dd_y_max(10 * c.GeV, 30 * c.GeV, limit_cm2=16e-46) == pytest.approx(2 * y1)
+    with pytest.raises(NudmsimError, match="not found"):
+        K.read_limit_curve("dd_limits/no_such_file.csv")
 
 
 def test_bbn_bound_boltzmann_suppressed():
@@ -127,12 +181,24 @@ def test_bbn_bound_boltzmann_suppressed():
 
 
 def test_fig4_window():
-    """Seed Fig. 4: allowed m_chi from ~100 MeV; our lower edge is the K+ kinematic edge of the R_K bound."""
-    from nudmsim.figures.seed001 import allowed_window, fig4_data
+    """Seed 001 Fig. 4 window: m_chi from O(100) MeV to O(10) GeV.  nudmsim (derived relic normalisation,
+    card defaults): the upper end is set by direct detection (LZ 2024) near 18 GeV; the lower end by N_eff / BBN
+    near 11 MeV with the direct K bound, and by the K bound near 90 MeV (below the K+ kinematic edge
+    (m_K - m_e)/4 = 123 MeV) with R_K applied to the whole 3-body rate.  The interpolated ends agree with the
+    bounds evaluated there directly (relic = y_max to a few per cent)."""
+    from nudmsim.figures.seed001 import RATIO, bounds_of, fig4_data, window_edges
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         d = fig4_data(18)
-    win = allowed_window(d["m_med"], d["relic"], {k: d[k] for k in ("BBN", "N_eff", "K", "D", "Z", "direct")})
-    assert win is not None
-    assert 60.0 < win[0] < 200.0 and win[1] > 10 * c.GeV
+        w = window_edges(d["m_med"], d["relic"], bounds_of(d))
+        w_rk = window_edges(d["m_med"], d["relic"], bounds_of(d, "K (R_K inclusive)"))
+        w_x1t = window_edges(d["m_med"], d["relic"], bounds_of(d, direct_key="direct (XENON1T only)"))
+        hi = w["hi"]
+        y_rel = math.sqrt(2) * M1.relic_coupling_vectorised(np.array([hi]), RATIO, convention="seed")[0]
+        y_dd = K.dd_y_max(hi, RATIO * hi, 1e6)
+    assert w["hi_by"] == "direct" and 10 * c.GeV < hi < 30 * c.GeV
+    assert y_rel == pytest.approx(y_dd, rel=0.05)
+    assert w["lo_by"] in ("N_eff", "BBN") and 7.0 < w["lo"] < 16.0
+    assert w_rk["lo_by"] == "K" and 60.0 < w_rk["lo"] < (c.M_KAON - c.M_ELECTRON) / 4 and w_rk["hi"] == hi
+    assert w_x1t["hi_by"] == "end of grid"          # XENON1T alone: no upper end below m_chi = 33 GeV

@@ -118,3 +118,14 @@ def test_limit_curve_repr_is_one_short_line():
                     y_label="sigma_NC", x_unit="MeV", y_unit="cm^2", title="t")
     r = repr(lc)
     assert "\n" not in r and len(r) < 200 and "500 points" in r and "1e-42" in r
+
+
+def test_report_at_gev_masses_uses_super_k_and_renders():
+    rep = make_report({"m_X": "20GeV", "m_phi": "60GeV", "y_X": "1", "y_q": "1e-4"}, progress=False)
+    by = {ch.name: ch for ch in rep.checks}
+    sk = by["superk-x2nu"]
+    assert sk.status in ("excluded", "allowed") and math.isfinite(sk.mu)
+    assert by["coherent2017"].status == "no sensitivity"        # far above the SNS reach
+    md = rep.to_markdown()
+    assert "| superk-x2nu |" in md and "error" in md             # blind processes' messages render as text
+    json.loads(rep.to_json())

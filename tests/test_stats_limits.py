@@ -114,3 +114,21 @@ def test_test_statistic_zero_above_mu_hat_and_errors():
         upper_limit(spec, method="bayes")
     with pytest.raises(NudmsimError, match="parameter of interest"):
         upper_limit(spec.replace(poi=None))
+
+
+def test_power_constrained_limit_never_below_the_drawn_band():
+    """A deficit: the PCL observed limit equals the -1 sigma edge that expected_limit draws (not below it)."""
+    from nudmsim.stats.asimov import expected_limit
+    from nudmsim.stats.likelihood import Component, Parameter, Spec
+    from nudmsim.stats.limits import upper_limit
+
+    b = np.array([20.0, 30.0, 25.0])
+    s = np.array([3.0, 6.0, 2.0])
+    spec = Spec(observed=[12, 19, 16], components=[Component("sig", lambda p: p["mu"] * s),
+                                                   Component("bkg", lambda p: p["bn"] * b)],
+                parameters=[Parameter("mu", 0.0, bounds=(0, None)),
+                            Parameter("bn", 1.0, bounds=(0, None), constraint=(1.0, 0.05))], poi="mu")
+    ul = upper_limit(spec, power_constraint=-1.0)
+    el = expected_limit(spec, truncation="none")
+    assert ul.mu_up_raw < el.raw_bands["-1"]                       # the raw PLR limit is below the band
+    assert ul.mu_up == pytest.approx(el.raw_bands["-1"], rel=1e-9)  # floored exactly at its drawn edge

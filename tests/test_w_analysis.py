@@ -131,3 +131,40 @@ def test_cli_generate_root_and_errors(tmp_path):
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
     r = _cli("limit", "atlas-w", "--option", "sqrts=0.05TeV", "-o", str(tmp_path / "l.csv"))
     assert r.returncode == 2 and "threshold" in r.stderr
+
+
+def test_generate_reduced_columns_equal_full_record(card):
+    # columns= produces only what is asked (+ weight, process_id, target_id) and, for the same seed, exactly the
+    # values of the full record; an unknown column is a one-line error naming the valid ones
+    params = {"m4": 40.0, "U2": 0.2, "lepton": 13.0, "charge": 0.0}
+    full = wb.generate(params, card, 20_000, np.random.default_rng(8)).events
+    part = wb.generate(params, card, 20_000, np.random.default_rng(8), columns=["reco_l_pt", "mt", "is_nu4"]).events
+    assert set(part.fields) == {"reco_l_pt", "mt", "is_nu4", "weight", "process_id", "target_id"}
+    for k in part.fields:        # the fused path skips the (rotation-invariant) azimuth: equal up to rounding
+        assert np.allclose(np.asarray(part[k]), np.asarray(full[k]), rtol=1e-12, atol=1e-12), k
+    assert set(full.fields) == set(wb.ALL_COLUMNS)
+    with pytest.raises(NudmsimError, match="unknown column 'l_ptt'"):
+        wb.generate(params, card, 10, np.random.default_rng(1), columns=["l_ptt"])
+
+
+def test_limit_with_backgrounds_is_weaker_and_stats_only_backgrounds_cost_little(card):
+    # the card's backgrounds (constrained normalisations) can only weaken the limit; with their normalisations
+    # fixed (norm_error -> 0) they only add Poisson noise: the limit moves by about sqrt(1 + B/S)
+    from dataclasses import replace
+
+    src, resp = wb._setup(card)
+    s = ws.generate_sample(src, 1_000_000, np.random.default_rng(52))
+    masses = np.array([15.0, 30.0, 45.0]) * GeV
+    free = wb.limit_curve(card, lepton="mu", masses=masses, sample=s, backgrounds=False).expected
+    withb = wb.limit_curve(card, lepton="mu", masses=masses, sample=s, n_background=300_000).expected
+    assert np.all(withb >= free * 0.999)
+    assert withb[1] > 1.2 * free[1]                    # the shape-like backgrounds cost at the kink
+    edges = wf.analysis_edges(card)
+    cs = ws.preselect(s, resp, "mu", edges[0])
+    temps = wf.mass_templates(cs, resp, "mu", masses, edges, (1,))
+    bk = wf.background_templates(src, resp, "mu", edges, (1,), temps[0][1], np.random.default_rng(3), 300_000)
+    tight = [(n, b, 1e-6) for n, b, _ in bk]
+    lim_tight = wf.limit_point((masses[1], temps[1][1], temps[1][2], resp.norm_sigma, tight))[0]
+    ratio = lim_tight / free[1]
+    btot = sum(b.sum() for _, b, _ in bk)
+    assert 1.0 <= ratio < 1.0 + 2 * btot / temps[1][1].sum() + 0.02

@@ -3,9 +3,12 @@
 Statistical model (seed 002 sec. III F): lepton p_T 30-50 GeV in 0.5 GeV bins, Poisson statistics only,
 expected counts
 
-    nu_i(|U|^2, N) = N [(1 - |U|^2) T_light,i + |U|^2 T_nu4,i(m_4)],
+    nu_i(|U|^2, N, theta) = N [(1 - |U|^2) T_light,i + |U|^2 T_nu4,i(m_4)] + sum_b theta_b B_b,i,
 
-N a normalisation with a Gaussian constraint of 2% (luminosity), built as a :class:`nudmsim.stats.likelihood.Spec`
+N a normalisation with a Gaussian constraint of 2% (luminosity), B_b the background templates the detector card
+declares (``[[analysis.background]]``: W -> tau nu -> l, Z -> l l with a lost lepton, multijet, top; see
+:func:`background_templates`), each with a Gaussian-constrained normalisation theta_b (1 +- norm_error), built as
+a :class:`nudmsim.stats.likelihood.Spec`
 and turned into a 90% CL expected (Asimov, SM data) limit by :func:`nudmsim.stats.asimov.expected_limit`
 (CCGV q~, critical value 1.642).  The ATLAS lepton-p_T histograms are not public, so there is no observed limit.
 
@@ -18,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import constants as c
-from ..processes import w_decay as wd
 from ..sources import pp
 from . import _w_sample as ws
 
@@ -35,8 +37,10 @@ def analysis_edges(card):
     return np.linspace(lo, hi, n + 1) * GeV
 
 
-def kink_spec(light, heavy, m4, norm_sigma, name=""):
-    """The likelihood Spec for one m_4: POI ``U2`` in [0, 1], constrained normalisation ``norm``."""
+def kink_spec(light, heavy, m4, norm_sigma, name="", backgrounds=()):
+    """The likelihood Spec for one m_4: POI ``U2`` in [0, 1], constrained normalisation ``norm``, and one
+    component per background (name, counts, relative normalisation error) with its constrained ``norm_<name>``.
+    The observed counts are the SM expectation (Asimov): light + backgrounds."""
     from ..stats.likelihood import Component, Parameter, Spec
 
     light = np.asarray(light, float)
@@ -46,19 +50,28 @@ def kink_spec(light, heavy, m4, norm_sigma, name=""):
         u = p["U2"]
         return p["norm"] * ((1.0 - u) * light + u * heavy)
 
-    return Spec(observed=light, components=[Component("w", expected)],
-                parameters=[Parameter("U2", 0.0, bounds=(0.0, 1.0), step=1e-3),
-                            Parameter("norm", 1.0, bounds=(0.5, 1.5), constraint=(1.0, norm_sigma))],
-                poi="U2", name=name)
+    comps = [Component("w", expected)]
+    params = [Parameter("U2", 0.0, bounds=(0.0, 1.0), step=1e-3),
+              Parameter("norm", 1.0, bounds=(0.5, 1.5), constraint=(1.0, norm_sigma))]
+    observed = light.copy()
+    for bname, counts, err in backgrounds:
+        counts = np.asarray(counts, float)
+        pname = f"norm_{bname}"
+        comps.append(Component(bname, lambda p, b=counts, k=pname: p[k] * b))
+        params.append(Parameter(pname, 1.0, bounds=(0.0, 1.0 + 6.0 * err), constraint=(1.0, err)))
+        observed = observed + counts
+    return Spec(observed=observed, components=comps, parameters=params, poi="U2", name=name)
 
 
 def limit_point(args):
-    """(m4 [MeV], light template, heavy template, norm sigma) -> (median, bands dict) of the 90% CL limit."""
+    """(m4 [MeV], light template, heavy template, norm sigma[, backgrounds]) -> (median, bands dict, message) of
+    the 90% CL limit."""
     from ..stats.asimov import expected_limit
 
-    m4, light, heavy, norm_sigma = args
+    m4, light, heavy, norm_sigma = args[:4]
+    bkgs = args[4] if len(args) > 4 else ()
     try:
-        ex = expected_limit(kink_spec(light, heavy, m4, norm_sigma, name=f"m4={m4 / GeV:g} GeV"))
+        ex = expected_limit(kink_spec(light, heavy, m4, norm_sigma, name=f"m4={m4 / GeV:g} GeV", backgrounds=bkgs))
     except Exception as exc:  # noqa: BLE001 - a point that cannot be constrained is reported as NaN
         return float("nan"), {}, str(exc)
     return ex.median, ex.bands, ""
@@ -74,6 +87,43 @@ def mass_templates(sample, resp, flavour, masses, edges, charges):
     return out
 
 
+def background_templates(src, resp, flavour, edges, charges, light, rng, n_events=2_000_000):
+    """Expected background counts per lepton-p_T bin for the card's ``[[analysis.background]]`` definitions:
+    list of (name, counts, norm_error).  ``light`` is the selected SM W -> l nu template in ``edges`` (the
+    reference of the parametric ``fraction_<l>`` normalisations).  Generated backgrounds use ``n_events`` events of
+    the same source and response (:mod:`nudmsim.processes.w_backgrounds`)."""
+    from ..processes import w_backgrounds as wbk
+    from ..sources.pp import load_z_source
+
+    out = []
+    lo, hi = float(edges[0]), float(edges[-1])
+    for b in resp.backgrounds:
+        if b.template == "generator:w_tau":
+            s = wbk.w_tau_sample(src, int(n_events), rng, flavour)
+            rec = ws.reconstruct(s, resp, flavour, 0.0)
+            w = ws.event_weight(s, resp, flavour, charges) * rec["w_decay"] * rec["selected"]
+            counts = np.histogram(rec["pt"], edges, weights=w)[0]
+        elif b.template == "generator:z_lost_lepton":
+            zsrc = load_z_source(resp.source)
+            s, lost = wbk.z_lost_lepton_sample(zsrc, int(n_events), rng, b.params["veto_eta_max"],
+                                               b.params["veto_pt_min_GeV"] * GeV)
+            rec = ws.reconstruct(s, resp, flavour, 0.0)
+            # the candidate is l+ or l- with equal probability: a W+ (W-) only analysis keeps half
+            w = ws.event_weight(s, resp, flavour, (1,)) * rec["w_decay"] * rec["selected"] * lost * len(charges) / 2
+            counts = np.histogram(rec["pt"], edges, weights=w)[0]
+        else:
+            frac = b.params[f"fraction_{flavour}"]
+            x = np.asarray(edges, float)
+            if b.template == "exponential":
+                tau = b.params["slope_GeV"] * GeV
+                shape = np.exp(-(x[:-1] - lo) / tau) - np.exp(-(x[1:] - lo) / tau)
+            else:                                                        # flat
+                shape = np.diff(x) / (hi - lo)
+            counts = frac * float(np.sum(light)) * shape / shape.sum()
+        out.append((b.name, counts, b.norm_error))
+    return out
+
+
 # ------------------------------------------------------------------------------------------------
 # M_W fit (template machinery unbiasedness)
 # ------------------------------------------------------------------------------------------------
@@ -85,17 +135,21 @@ def _chunks(n, chunk):
 def pseudo_data_counts(source, resp, flavour, edges, n, rng, mw_true, observable="pt", chunk=1 << 20):
     """Histogram of an unweighted pseudo-data set of n generated W events with M_W = mw_true: events are
     generated at the PDG M_W and accepted with probability R(M)/max R (R = Breit-Wigner ratio) and
-    w_decay/max w_decay (the proposal density of the decay), in chunks (flat memory)."""
+    w_decay/max w_decay (lepton density over the proposal density of the decay), in chunks (flat memory).  The
+    decay-weight maximum is taken over the selected events of each chunk (only they enter the histogram; every
+    chunk is an independent sample of the same distribution, so a per-chunk acceptance scale leaves the accepted
+    shape unbiased)."""
     m_grid = np.linspace(source.mass_lo, source.mass_hi, 20001)
     rmax = float(pp.breit_wigner_ratio(m_grid, mw_true).max()) * (1 + 1e-9)
-    wmax = 1.0 / (1.0 - wd.PROPOSAL_UNIFORM)
     h = np.zeros(len(edges) - 1)
     for k in _chunks(int(n), chunk):
         s = ws.generate_sample(source, k, rng, 0)
         keep = rng.random(k) * rmax < pp.breit_wigner_ratio(s.truth["m"], mw_true)
         s = s.subset(keep)
         rec = ws.reconstruct(s, resp, flavour, 0.0)
-        keep = rec["selected"] & (rng.random(s.n) * wmax < rec["w_decay"])
+        sel = rec["selected"]
+        wmax = float(rec["w_decay"][sel].max()) * (1 + 1e-9) if sel.any() else 1.0   # only selected events count
+        keep = sel & (rng.random(s.n) * wmax < rec["w_decay"])
         h += np.histogram(rec[observable][keep], edges)[0]
     return h
 

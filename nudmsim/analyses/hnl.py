@@ -94,6 +94,26 @@ def predict(params: dict, card) -> dict:
     return out
 
 
+def final_state(cols, info):
+    """HepMC3 record of an HNL decay: N (PDG 9900012, along +z with E_N, pz_N) -> the channel's products
+    (pdg_i, E_i, px_i, py_i, pz_i; pdg 0 = absent), at the decay vertex z = vertex_z_mm; MeV -> GeV."""
+    import numpy as np
+
+    from ..hepmc import PDG_HNL, FinalState, Particles
+    from ..processes.hnl_events import MAX_DAUGHTERS
+
+    g = 1.0 / c.GeV
+    zero = np.zeros(len(cols["E_N"]))
+    e_n, pz_n = cols["E_N"] * g, cols["pz_N"] * g
+    parent = Particles.from_components(PDG_HNL, e_n, zero, zero, pz_n)
+    products = [Particles.from_components(cols[f"pdg_{i}"], *(cols[f"{k}_{i}"] * g for k in ("E", "px", "py", "pz")))
+                for i in range(1, MAX_DAUGHTERS + 1) if f"pdg_{i}" in cols]
+    vz = cols["vertex_z_mm"]
+    beta = np.divide(pz_n, e_n, out=np.zeros_like(e_n), where=e_n > 0)
+    vertex = np.stack([zero, zero, vz, np.divide(vz, beta, out=zero.copy(), where=beta > 0)], axis=1)
+    return FinalState(parent, products, vertex)
+
+
 register_process(ProcessEntry("hnl-decay", "HNL decays N -> nu l l, l l' nu, l/nu + meson, nu gamma (+ nu s, chi phi*)",
                               PARAMS, "hnl_decay", generate, predict, detectors=("hnl_decay",),
-                              process_id=PROCESS_ID))
+                              process_id=PROCESS_ID, final_state=final_state))

@@ -74,48 +74,116 @@ def _check_point(params):
 # ------------------------------------------------------------------------------------------------
 # process: w-lepton
 # ------------------------------------------------------------------------------------------------
-def generate(params, card, n, rng) -> EventSample:
-    """Weighted events at one model point (each event is a light-nu or a nu_4 decay, drawn with its branching)."""
-    from ..processes import w_decay as wd
+#: event-record columns of ``w-lepton`` (GeV for energies, momenta, masses), grouped by what they need
+COLUMN_GROUPS = {
+    "truth_w": ("w_m", "w_y", "w_pt", "w_phi", "w_charge", "quark_dir", "cos_theta_q", "phi_cs"),
+    "lepton": ("l_E", "l_px", "l_py", "l_pz", "l_pt", "l_eta", "l_phi"),
+    "nu": ("nu_E", "nu_px", "nu_py", "nu_pz"),
+    "reco": ("reco_l_pt", "met", "mt", "ut", "selected"),
+    "flags": ("is_nu4",),
+}
+ALWAYS = ("weight", "process_id", "target_id")
+ALL_COLUMNS = tuple(k for g in COLUMN_GROUPS.values() for k in g) + ALWAYS
+
+
+def _columns(columns):
+    if columns is None:
+        return set(ALL_COLUMNS)
+    want = set(columns)
+    bad = sorted(want - set(ALL_COLUMNS))
+    if bad:
+        raise NudmsimError(f"w-lepton: unknown column '{bad[0]}' (columns: {', '.join(ALL_COLUMNS)})")
+    return want | set(ALWAYS)
+
+
+def generate(params, card, n, rng, columns=None) -> EventSample:
+    """Weighted events at one model point (each event is a light-nu or a nu_4 decay, drawn with its branching).
+
+    ``columns``: the event-record columns to produce (None = all of :data:`ALL_COLUMNS`; ``weight``,
+    ``process_id`` and ``target_id`` are always there).  Only what the requested columns need is computed: without
+    truth columns the events come from one fused numba pass (:func:`_w_sample.fused_events`, no truth arrays).
+    The random numbers are drawn in the same order either way (:func:`_w_sample.draw_chunks`), so the same seed
+    gives the same events whatever the columns (up to rounding in the last digit)."""
     from . import _w_sample as ws
 
+    want = _columns(columns)
     flavour, charge = _check_point(params)
     src, resp = _setup(card)
     m4, u2 = params["m4"] * GeV, params["U2"]
-    s = ws.generate_sample(src, n, rng, charge)
-    m = s.truth["m"]
-    r = np.minimum((m4 / m) ** 2, 1.0)
-    ps = wd.phase_space_factor(r)
-    heavy_rate = u2 * ps
-    total = (1.0 - u2) + heavy_rate
-    is_heavy = rng.random(n) * np.maximum(total, 1e-300) < heavy_rate
-    rec0 = ws.reconstruct(s, resp, flavour, 0.0)
-    rech = ws.reconstruct(s, resp, flavour, m4)
-    pick = lambda k: np.where(is_heavy, rech[k], rec0[k])  # noqa: E731
-    w = ws.event_weight(s, resp, flavour) * total * pick("w_decay")
-    ke, kx, ky, kz = s.k
-    ps_l = np.where(is_heavy, wd.p_star(m, m4), wd.p_star(m, 0.0))
-    d = s.derived()
-    wE, wx, wy, wz = wd.w_four_momentum(m, s.truth["y"], s.truth["pt"], s.truth["phi"])
-    cols = {
-        "w_m": m / GeV, "w_y": s.truth["y"], "w_pt": s.truth["pt"] / GeV, "w_phi": s.truth["phi"],
-        "w_charge": s.truth["charge"].astype(np.int32), "quark_dir": s.truth["qdir"].astype(np.int32),
-        "cos_theta_q": s.truth["cos_q"], "is_nu4": is_heavy,
-        "l_E": ps_l * ke / GeV, "l_px": ps_l * kx / GeV, "l_py": ps_l * ky / GeV, "l_pz": ps_l * kz / GeV,
-        "l_pt": pick("pt_true") / GeV, "l_eta": d["eta"], "l_phi": np.arctan2(ky, kx),
-        "nu_E": (wE - ps_l * ke) / GeV, "nu_px": (wx - ps_l * kx) / GeV, "nu_py": (wy - ps_l * ky) / GeV,
-        "nu_pz": (wz - ps_l * kz) / GeV,
-        "reco_l_pt": pick("pt") / GeV, "met": pick("met") / GeV, "mt": pick("mt") / GeV, "ut": pick("ut") / GeV,
-        "selected": pick("selected"), "weight": w,
-        "process_id": np.full(n, PROCESS_ID, np.int32), "target_id": np.zeros(n, np.int32),
-    }
+    fast = not want & set(COLUMN_GROUPS["truth_w"] + COLUMN_GROUPS["lepton"] + COLUMN_GROUPS["nu"])
+    sigma = src.sigma_lnu(charge)
+    wbase = sigma * resp.luminosity[flavour] * resp.lepton(flavour).efficiency / n
+    parts = []
+    for u, z, uh in ws.draw_chunks(int(n), rng, extra=1, reuse=fast):
+        if fast:
+            ev = ws.fused_events(src, resp, flavour, u, z, uh, charge, m4, u2)
+            parts.append(_record_fast(ev, wbase, want))
+        else:
+            s = ws.sample_from_uniforms(src, u, z, charge, n_generated=n)
+            parts.append(_record_full(s, resp, flavour, uh, m4, u2, wbase, want))
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    cols["process_id"] = np.full(n, PROCESS_ID, np.int32)
+    cols["target_id"] = np.zeros(n, np.int32)
     from ..generate import make_events
 
+    w = cols["weight"]
+    order = [k for k in ALL_COLUMNS if k in cols and k in want]
     info = {"lepton": flavour, "sqrts_TeV": src.sqrts / c.TeV, "source": src.name,
-            "sigma_lnu_pb": s.sigma / c.u.picobarn, "k_factor": src.k_factor,
+            "sigma_lnu_pb": sigma / c.u.picobarn, "k_factor": src.k_factor,
             "units": "GeV for energies/momenta/masses; weight = expected events x lepton efficiency",
-            "expected_selected": float(np.sum(w * cols["selected"]))}
-    return EventSample(make_events(cols), float(w.sum()), info)
+            "expected_selected": float(np.sum(w * cols["_selected"]))}
+    return EventSample(make_events({k: cols[k] for k in order}), float(w.sum()), info)
+
+
+_RECO = {"reco_l_pt": "pt", "met": "met", "mt": "mt", "ut": "ut"}
+
+
+def _record_fast(ev, wbase, want):
+    out = {"weight": wbase * ev["total"] * ev["w_decay"], "_selected": ev["selected"]}
+    out.update({k: ev[v] / GeV for k, v in _RECO.items() if k in want})
+    if "selected" in want:
+        out["selected"] = ev["selected"]
+    if "is_nu4" in want:
+        out["is_nu4"] = ev["is_nu4"]
+    return out
+
+
+def _record_full(s, resp, flavour, uh, m4, u2, wbase, want):
+    """Event-record columns of one chunk from the truth arrays (numpy on top of the sample and reconstruct kernels)."""
+    from ..processes import w_decay as wd
+    from . import _w_sample as ws
+
+    t = s.truth
+    m = t["m"]
+    r = np.minimum((m4 / m) ** 2, 1.0)
+    heavy_rate = u2 * wd.phase_space_factor(r)
+    total = (1.0 - u2) + heavy_rate
+    is_heavy = uh * np.maximum(total, 1e-300) < heavy_rate
+    m4_evt = np.where(is_heavy, m4, 0.0)
+    rec = ws.reconstruct(s, resp, flavour, m4_evt)
+    out = {"weight": wbase * total * rec["w_decay"], "_selected": rec["selected"]}
+    if "is_nu4" in want:
+        out["is_nu4"] = is_heavy
+    truth = {"w_m": lambda: m / GeV, "w_y": lambda: t["y"], "w_pt": lambda: t["pt"] / GeV,
+             "w_phi": lambda: t["phi"], "w_charge": lambda: t["charge"].astype(np.int32),
+             "quark_dir": lambda: t["qdir"].astype(np.int32), "cos_theta_q": lambda: t["cos_q"],
+             "phi_cs": lambda: t["phi_cs"]}
+    out.update({k: f() for k, f in truth.items() if k in want})
+    if want & set(COLUMN_GROUPS["lepton"] + COLUMN_GROUPS["nu"]):
+        ke, kx, ky, kz = s.k
+        ps_l = wd.p_star(m, m4_evt)
+        lep = {"l_E": lambda: ps_l * ke / GeV, "l_px": lambda: ps_l * kx / GeV, "l_py": lambda: ps_l * ky / GeV,
+               "l_pz": lambda: ps_l * kz / GeV, "l_pt": lambda: rec["pt_true"] / GeV,
+               "l_eta": lambda: s.derived()["eta"], "l_phi": lambda: np.arctan2(ky, kx)}
+        out.update({k: f() for k, f in lep.items() if k in want})
+        if want & set(COLUMN_GROUPS["nu"]):
+            wE, wx, wy, wz = wd.w_four_momentum(m, t["y"], t["pt"], t["phi"])
+            nu = {"nu_E": (wE, ke), "nu_px": (wx, kx), "nu_py": (wy, ky), "nu_pz": (wz, kz)}
+            out.update({k: (a - ps_l * b) / GeV for k, (a, b) in nu.items() if k in want})
+    out.update({k: rec[v] / GeV for k, v in _RECO.items() if k in want})
+    if "selected" in want:
+        out["selected"] = rec["selected"]
+    return out
 
 
 def predict(params, card):
@@ -208,8 +276,9 @@ register_process(ProcessEntry(
 # analysis: atlas-w
 # ------------------------------------------------------------------------------------------------
 DEFAULT_MASSES_GEV = np.geomspace(5.0, 150.0, 30)
-#: memory per generated W held by the limit and the M_W fit (WSample truth, directions, normals, derived)
-W_BYTES_PER_EVENT = 250
+#: memory per generated W held by the limit and the M_W fit (WSample truth incl. the density pieces E, O,
+#: directions, normals, derived, and the chunks concatenated into it: ~290 bytes)
+W_BYTES_PER_EVENT = 300
 CHARGES = {"plus": (1,), "minus": (-1,), "both": (1, -1)}
 
 
@@ -234,10 +303,12 @@ def _card_for_sqrts(card, sqrts):
 
 
 def limit_curve(card, *, lepton="mu", charge="plus", lumi_fb=None, masses=None, n_events=4_000_000, seed=1,
-                scheduler="sync", progress=False, sample=None):
+                scheduler="sync", progress=False, sample=None, backgrounds=True, n_background=2_000_000):
     """90% CL expected limit on |U_l4|^2 vs m_4 (masses in MeV) -> LimitCurve (x in GeV).
 
-    ``sample``: a generated :class:`_w_sample.WSample` to reuse (e.g. the same W events for e and mu)."""
+    ``sample``: a generated :class:`_w_sample.WSample` to reuse (e.g. the same W events for e and mu).
+    ``backgrounds``: include the card's ``[[analysis.background]]`` templates (``n_background`` events per
+    generated background, seeded from ``seed``); False gives the signal-only limit of the seed paper."""
     from dataclasses import replace
 
     from ..generate import make_rng
@@ -262,7 +333,11 @@ def limit_curve(card, *, lepton="mu", charge="plus", lumi_fb=None, masses=None, 
     n_events = s.n
     s = ws.preselect(s, resp, flavour, edges[0])
     temps = wf.mass_templates(s, resp, flavour, masses, edges, CHARGES[charge])
-    res = map_points(wf.limit_point, [(m, lt, ht, resp.norm_sigma) for m, lt, ht in temps],
+    bkgs = ()
+    if backgrounds and resp.backgrounds:
+        bkgs = tuple(wf.background_templates(src, resp, flavour, edges, CHARGES[charge], temps[0][1],
+                                             make_rng(seed + 7919), n_background))
+    res = map_points(wf.limit_point, [(m, lt, ht, resp.norm_sigma, bkgs) for m, lt, ht in temps],
                      scheduler=scheduler, progress=progress, label=f"atlas-w {flavour}")
     med, bands = expected_from_points(res)
     sheet = "Ue4" if flavour == "e" else "Umu4"
@@ -281,13 +356,15 @@ def limit_curve(card, *, lepton="mu", charge="plus", lumi_fb=None, masses=None, 
               f"W charge {charge} (Asimov, 90% CL)",
         provenance=(f"nudmsim atlas-w: {n_events} generated W, seed {seed}; card {card.name}; source {src.provenance}; "
                     f"lepton pT {edges[0] / GeV:g}-{edges[-1] / GeV:g} GeV, {len(edges) - 1} bins; "
-                    f"normalisation constrained at {resp.norm_sigma:.0%}; CCGV q~ expected limit"),
+                    f"normalisation constrained at {resp.norm_sigma:.0%}; "
+                    + (f"backgrounds {', '.join(f'{b[0]} ({b[2]:.0%})' for b in bkgs)}; " if bkgs else "no backgrounds; ")
+                    + "CCGV q~ expected limit"),
         reference=ref)
 
 
 def _limit_entry(req):
     o = dict(req.options)
-    known = {"lepton", "charge", "sqrts", "lumi_fb", "events", "seed"}
+    known = {"lepton", "charge", "sqrts", "lumi_fb", "events", "seed", "backgrounds"}
     bad = set(o) - known
     if bad:
         raise NudmsimError(f"atlas-w: unknown --option {sorted(bad)[0]} (options: {', '.join(sorted(known))})")
@@ -300,13 +377,16 @@ def _limit_entry(req):
         raise NudmsimError("--option events=N and seed=S must be finite integers") from None
     if n_events < 10_000 or seed < 0:
         raise NudmsimError("--option events must be >= 10000 and seed >= 0")
+    bk = o.get("backgrounds", "card")
+    if bk not in ("card", "none"):
+        raise NudmsimError(f"--option backgrounds={bk}: use card (the card's [[analysis.background]]) or none")
     from ..generate import check_memory
 
     check_memory(W_BYTES_PER_EVENT * n_events, f"--option events={o.get('events')}",
                  "the limit needs the sample in memory: use fewer events, e.g. --option events=1e7")
     return limit_curve(card, lepton=o.get("lepton", "mu"), charge=o.get("charge", "plus"),
                        lumi_fb=o.get("lumi_fb"), masses=req.masses, n_events=n_events, seed=seed,
-                       scheduler=_scheduler(req.scheduler), progress=req.progress)
+                       scheduler=_scheduler(req.scheduler), progress=req.progress, backgrounds=(bk == "card"))
 
 
 def _scheduler(value):
@@ -368,4 +448,5 @@ register_analysis(AnalysisEntry(
     default_detector="atlas_7tev", fit=_fit_entry, limit=_limit_entry,
     limit_options={"lepton": "e | mu (default mu)", "charge": "plus (default, as the seed) | minus | both",
                    "sqrts": "7TeV (default card) | 13TeV", "lumi_fb": "integrated luminosity in fb^-1 (default: card)",
-                   "events": "generated W events for the templates (default 4e6)", "seed": "random seed (default 1)"}))
+                   "events": "generated W events for the templates (default 4e6)", "seed": "random seed (default 1)",
+                   "backgrounds": "card (default: the card's [[analysis.background]] templates) | none"}))

@@ -27,13 +27,19 @@ register_card_schema("model1", (
         Field("k_e_invisible_br_max", float, lo=0, lo_open=True, doc="BR(K+ -> e+ invisible) bound"),
         Field("k_e_3nu_br_max", float, lo=0, lo_open=True, doc="BR(K+ -> e+ 3 nu) bound"),
         Field("d_e_invisible_br_max", float, lo=0, lo_open=True, doc="BR(D+ -> e+ invisible) bound"),
+        Field("k_e2_m_miss_max_MeV", float, unit="MeV", lo=0, lo_open=True,
+              doc="largest invisible mass a K_e2 (R_K) selection accepts; the R_K bound applies to that part of the rate"),
+        Field("k_bound", str, default="direct", choices=("direct", "rk_inclusive", "3nu", "rk_window"),
+              doc="which K+ -> e+ + invisible bound: direct = min(3nu search, R_K within the K_e2 missing-mass "
+                  "window); rk_inclusive = R_K on the whole 3-body rate (seed 001 Fig. 4 reading)"),
     )),
     Section("z", "the Z invisible width", fields=(
         Field("delta_n_nu_max", float, lo=0, lo_open=True, doc="allowed extra neutrino species in Z decays"),
     )),
     Section("direct", "direct detection", fields=(
-        Field("analysis", str, doc="the nudmsim analysis giving the SI limit"),
-        Field("detector", str, doc="its detector card"),
-        Field("low_mass_curves", list, item=str, default=[], doc="published low-mass SI limits (data/, digitised)"),
+        Field("analysis", str, default="", doc="the nudmsim analysis giving an SI limit (empty: none)"),
+        Field("detector", str, default="", doc="its detector card"),
+        Field("curves", list, item=str, default=[],
+              doc="published SI limits (files under data/ with provenance headers), each used inside its mass range"),
     )),
 ), doc="the numbers behind the constraints of seed 001 Model 1 (Fig. 4), each with its source")

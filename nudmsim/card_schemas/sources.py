@@ -76,16 +76,22 @@ register_card_schema("meson_source", [MESON], role="source",
 PP_BEAM = Section("beam", "the collider", fields=(
     Field("sqrts_TeV", float, unit="TeV", lo=0, lo_open=True, doc="pp centre-of-mass energy"),
 ))
-PP_W_PT = Section("w.pt", "W transverse-momentum shape dN/dpT = pT/(pT^2 + a^2) (1 + pT/c)^(-b), fitted by "
-                  "tools/fit_w_pt.py to the ATLAS 7 TeV W -> e nu spectrum", fields=(
+PP_W_PT = Section("w.pt", "W transverse-momentum shape g(pT) = pT/(pT^2 + a^2) (1 + pT/c)^(-b) (times the "
+                  "rapidity dependence h of the angular table), fitted by tools/fit_w_pt.py to the ATLAS 7 TeV "
+                  "W -> e nu and W -> mu nu spectra", fields=(
     Field("a_GeV", float, unit="GeV", lo=0, lo_open=True, doc="low-pT turnover a"),
     Field("b", float, lo=0, lo_open=True, doc="high-pT power b"),
     Field("c_GeV", float, unit="GeV", lo=0, lo_open=True, doc="high-pT scale c"),
     Field("max_GeV", float, unit="GeV", lo=0, lo_open=True, doc="largest W pT generated"),
 ))
-PP_W = Section("w", "pp -> W: LO qq'-bar luminosities, Breit-Wigner mass", fields=(
+PP_W = Section("w", "pp -> W: LO or NLO luminosities, Breit-Wigner mass, angular coefficients", fields=(
     Field("luminosity_table", str,
-          doc="CSV of d sigma/dM dy (columns M_GeV, y, Lplus_q1, Lminus_q1), made by tools/make_pp_luminosity.py"),
+          doc="CSV of d sigma/dM^2 dy / (sigma_hat/S) (columns M_GeV, y, Lplus_q1, Lminus_q1[, Lz_q1]), made by "
+              "tools/make_pp_luminosity.py"),
+    Field("order", str, default="LO", choices=("LO", "NLO"), doc="QCD order of the luminosity table"),
+    Field("angular_table", str, default=None,
+          doc="CSV of A0..A4(pT, y_q) and h(pT, |y|) (tools/make_pp_luminosity.py); without it the decay is LO "
+              "and pT does not depend on y"),
     Field("luminosity_table_sqrts_TeV", float, unit="TeV", lo=0, lo_open=True,
           doc="sqrt(s) the table was made for (must equal beam.sqrts_TeV)"),
     Field("mass_window_widths", float, lo=0, lo_open=True,
@@ -94,7 +100,8 @@ PP_W = Section("w", "pp -> W: LO qq'-bar luminosities, Breit-Wigner mass", field
 ))
 PP_NORM = Section("normalisation", "overall normalisation", fields=(
     Field("k_factor", float, lo=0, lo_open=True,
-          doc="K = sigma_measured / sigma_LO applied to sigma(pp -> W -> l nu)"),
+          doc="factor applied to sigma(pp -> W -> l nu) of the table (NNLO/NLO for the NLO tables)"),
 ))
 register_card_schema("pp", [PP_BEAM, PP_W, PP_NORM], role="source",
-                     doc="pp collisions producing W bosons (LO parton luminosities, measured pT shape, K-factor)")
+                     doc="pp collisions producing W bosons (LO or NLO luminosities, measured pT shape with its "
+                         "rapidity dependence, angular coefficients, normalisation factor)")

@@ -152,7 +152,7 @@ def cmd_generate(args) -> int:
         from .. import hepmc
 
         sink = hepmc.HepMCSink(entry.final_state, lambda first: metadata(first=first))
-        size = lambda dtypes: hepmc.bytes_per_event(4)  # noqa: E731
+        size = lambda dtypes: hepmc.bytes_per_event(5)  # noqa: E731  (up to 5 particles per event)
     tune_allocator()
     t0 = time.perf_counter()
     with progress(total=n, desc=f"generate {entry.name}", unit="ev", quiet=args.quiet, unit_scale=True) as bar:

@@ -151,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the HEPData export (default: a validated submission folder <csv>.hepdata/)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
+    from .export import add_parser as _add_export
+
+    _add_export(sub)
+
     p = sub.add_parser("validate", help="run validation checks against published numbers")
     p.add_argument("names", nargs="*", help="check names or prefixes (default: all)")
     p.add_argument("--json", action="store_true", help="print a JSON list of results")
@@ -205,6 +209,8 @@ def main(argv=None) -> int:
         pass
     try:
         func = getattr(args, "func", None)
+        if func is None and args.command == "export":
+            from .export import cmd_export as func
         if func is None:
             from . import commands
 

@@ -44,10 +44,11 @@ def cmd_report(args) -> int:
         rep = make_report(sets, figure_path=None if args.no_figure else md.with_suffix(".png"),
                           progress=not args.quiet)
     js = md.with_suffix(".json")
+    js_text, md_text = rep.to_json(), rep.to_markdown()   # both rendered before either file is written
     with atomic_output(js) as tmp:
-        Path(tmp).write_text(rep.to_json())
+        Path(tmp).write_text(js_text)
     with atomic_output(md) as tmp:
-        Path(tmp).write_text(rep.to_markdown())
+        Path(tmp).write_text(md_text)
     p = rep.point
     print(f"model point m_X = {p['m_X']:g} MeV, m_phi = {p['m_phi']:g} MeV, y_X = {p['y_X']:g}, y_q = {p['y_q']:g} "
           f"(sigma_NC = {p['sigma_NC_cm2']:.3e} cm^2): {'EXCLUDED' if rep.excluded else 'allowed'}")

@@ -11,13 +11,23 @@ each bound uses are in the ``model1`` card (detectors/model1.toml) with their so
 * K+, D+ -> e+ chi H2^0 through the off-shell light neutrino: the existing meson machinery
   (nudmsim.processes.meson_decays) with the neutrino-portal amplitude at m4 -> infinity; there the coupling
   product y_L^2 |U_N4|^2 |U_e4|^2 multiplies the light-nu propagator, and Model 1 has it = y_eff^2 = y^2/2
-  (H2^0 Xbar P_L nu_e).  B compared with the R_K lepton-universality bound 1.5e-7 (or B(K+ -> e+ 3nu) < 6e-5)
-  and B(D+ -> e+ nu) < 8.8e-6 (card).
+  (H2^0 Xbar P_L nu_e).  Which K bound (card meson.k_bound, see docs/eft_and_models.md):
+    "direct" (default): the bounds that apply to the decay as the experiments selected it -- the direct search
+      B(K+ -> e+ nu nu nubar) < 6e-5 (invisible continuum) and the R_K lepton-universality bound 1.5e-7 applied
+      only to the part of the rate with invisible mass M_miss < card meson.k_e2_m_miss_max_MeV (a K_e2 sample
+      must exclude M_miss >= m_pi0 to reject K_e3; NA62's window is narrower still): the smaller y_max;
+    "rk_inclusive": the R_K bound applied to the whole 3-body rate (the lepton-universality reading of seed 001's
+      Ref. Dev:2025tdv and of Bakhti-Farzan 2017 / Okawa-Omura 2025); it puts the window's lower edge at the K+
+      kinematic edge m_chi + m_H0 = m_K - m_e, as seed 001 Fig. 4 does;
+    "3nu", "rk_window": one of the two parts of "direct".
+  D: B(D+ -> e+ nu) < 8.8e-6 (card) applied to the whole 3-body rate.
 * Z -> nu chi H2^0 (+ conjugate) through the off-shell neutrino: Gamma from the exact 3-body matrix element
   (derived in docs/eft_and_models.md; checked: Z -> nu nubar normalisation), compared with Delta N_nu < 0.0085.
-* Direct detection: sigma_SI (isospin-weighted for xenon) vs the XENON1T limit computed by nudmsim's
-  ``xenon1t-si`` analysis (registry.get_analysis("xenon1t-si").limit with a stats.curves.LimitRequest, card
-  xenon1t_2018) above 6 GeV, and the digitised DarkSide-50 2018 / CRESST-III 2019 curves below.
+* Direct detection: sigma_SI (isospin-weighted for xenon) vs the strongest of the card's published limits
+  (direct.curves, files under data/ with provenance headers: by default LZ 2024 from HEPData and the digitised
+  DarkSide-50 2023 and CRESST-III 2019 curves) and the XENON1T limit computed by nudmsim's own ``xenon1t-si``
+  analysis (registry.get_analysis("xenon1t-si").limit with a stats.curves.LimitRequest, card xenon1t_2018).
+  Each limit is used only inside its own mass range (log-log interpolation, no extrapolation).
 """
 from __future__ import annotations
 
@@ -88,14 +98,51 @@ def meson_br(m_chi, m_H0, y, meson: str = "K", lepton: str = "e") -> float:
     return md.br_three_body(model, meson, lepton)
 
 
-def meson_y_max(m_chi, m_H0, meson: str = "K", lepton: str = "e", bound: str = "invisible") -> float:
-    """Largest y_l allowed by the card's B(M -> e + invisible) limit (B ~ y^2); inf if the decay is closed.
-    ``bound="3nu"`` uses the K+ -> e+ 3 nu search instead of the R_K universality bound."""
-    key = {"K": "meson.k_e_invisible_br_max", "D": "meson.d_e_invisible_br_max"}[meson]
-    if bound == "3nu" and meson == "K":
-        key = "meson.k_e_3nu_br_max"
-    br1 = meson_br(m_chi, m_H0, 1.0, meson, lepton)
-    return math.sqrt(_card().get(key, float) / br1) if br1 > 0 else math.inf
+K_BOUNDS = ("direct", "rk_inclusive", "3nu", "rk_window")
+
+
+def meson_br_window(m_chi, m_H0, y, meson: str = "K", lepton: str = "e", m_miss_max=None) -> float:
+    """The part of B(M+ -> l+ chi H2^0) with invisible mass sqrt(s) = M_miss < m_miss_max [MeV] (all of it when
+    m_miss_max is None): the rate a two-body (missing mass ~ 0) selection could have counted."""
+    from ..processes import meson_decays as md
+
+    br = meson_br(m_chi, m_H0, y, meson, lepton)
+    if br == 0.0 or m_miss_max is None:
+        return br
+    s_lo, s_hi = md.s_range(meson, lepton, float(m_chi), float(m_H0))
+    s_cut = min(float(m_miss_max) ** 2, s_hi)
+    if s_cut <= s_lo:
+        return 0.0
+    from .neutrino_portal import NeutrinoPortal
+
+    u = math.sqrt(0.5)
+    kw = {"U_e4": u} if lepton == "e" else {"U_mu4": u}
+    model = NeutrinoPortal(float(m_chi), float(m_H0), 1e12, float(y), **{"U_e4": 0.0, "U_mu4": 0.0, **kw})
+    f = lambda s: float(md.dgamma_ds(model, meson, lepton, s))  # noqa: E731
+    part = md._s_integral(f, s_lo, s_cut, model.m4, 0.0)
+    return br * part / md._s_integral(f, s_lo, s_hi, model.m4, 0.0)
+
+
+def meson_y_max(m_chi, m_H0, meson: str = "K", lepton: str = "e", bound: str | None = None) -> float:
+    """Largest y_l allowed by the card's B(M -> l + invisible) limits (B ~ y^2); inf if nothing applies.
+
+    For the K the bound is chosen by ``bound`` (default: card meson.k_bound), one of :data:`K_BOUNDS`:
+    "rk_inclusive" (R_K bound on the whole 3-body rate), "3nu" (B(K+ -> e+ 3 nu) search), "rk_window" (R_K bound
+    on the rate with M_miss < meson.k_e2_m_miss_max_MeV) or "direct" (the smaller of "3nu" and "rk_window").
+    The D uses B(D+ -> e+ nu) on the whole rate."""
+    card = _card()
+    if meson == "D":
+        br1 = meson_br(m_chi, m_H0, 1.0, "D", lepton)
+        return math.sqrt(card.get("meson.d_e_invisible_br_max", float) / br1) if br1 > 0 else math.inf
+    bound = bound or card.get("meson.k_bound", str)
+    if bound not in K_BOUNDS:
+        raise ParameterError(f"unknown K bound {bound!r}: use one of {', '.join(K_BOUNDS)}")
+    if bound == "direct":
+        return min(meson_y_max(m_chi, m_H0, "K", lepton, "3nu"), meson_y_max(m_chi, m_H0, "K", lepton, "rk_window"))
+    key = "meson.k_e_3nu_br_max" if bound == "3nu" else "meson.k_e_invisible_br_max"
+    m_miss = card.get("meson.k_e2_m_miss_max_MeV", float) if bound == "rk_window" else None
+    br1 = meson_br_window(m_chi, m_H0, 1.0, "K", lepton, m_miss)
+    return math.sqrt(card.get(key, float) / br1) if br1 > 0 else math.inf
 
 
 # ------------------------------------------------------------------------------------------------
@@ -158,17 +205,21 @@ def z_y_max(m_chi, m_H0) -> float:
 # ------------------------------------------------------------------------------------------------
 # direct detection
 # ------------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=8)
-def _low_mass_curves():
+@functools.lru_cache(maxsize=16)
+def read_limit_curve(rel: str) -> tuple[np.ndarray, np.ndarray]:
+    """(m [MeV], sigma_SI [cm^2]) from a published limit under data/ (columns m_chi_GeV, sigma_SI_cm2, ...)."""
     from ..paths import data_file
 
-    out = []
-    for rel in _card().get("direct.low_mass_curves", list):
-        rows = [ln.split(",") for ln in data_file(*rel.split("/")).read_text().splitlines()
-                if ln and not ln.startswith(("#", "m_"))]
-        arr = np.array(rows, dtype=float)
-        out.append((arr[:, 0] * c.GeV, arr[:, 1], rel))
-    return out
+    path = data_file(*rel.split("/"))
+    if not path.is_file():
+        raise ParameterError(f"direct-detection limit file {rel!r} not found under data/: fix model1.toml [direct] curves")
+    rows = [ln.split(",")[:2] for ln in path.read_text().splitlines() if ln and not ln.startswith(("#", "m_"))]
+    arr = np.array(rows, dtype=float)
+    return arr[:, 0] * c.GeV, arr[:, 1]
+
+
+def _published_curves(curves=None):
+    return [(*read_limit_curve(rel), rel) for rel in (_card().get("direct.curves", list) if curves is None else curves)]
 
 
 @functools.lru_cache(maxsize=4)
@@ -186,22 +237,42 @@ def xenon1t_curve(masses_gev: tuple) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(curve.x, float) * c.GeV, np.asarray(curve.observed, float)
 
 
-def dd_limit(m_chi, xenon_masses_gev=(6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 50.0)) -> np.ndarray:
-    """Strongest SI limit [cm^2] at m_chi [MeV] among XENON1T (nudmsim) and the low-mass curves; inf if none."""
+XENON_MASSES_GEV = (6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 50.0)
+
+
+def dd_limits_by_source(m_chi, curves=None, analysis: bool | None = None) -> dict:
+    """{source: sigma_SI limit [cm^2] at m_chi [MeV] (inf outside its mass range)} for every limit used:
+    the card's published curves (or ``curves``, paths under data/) and, when ``analysis`` (default: the card
+    names one), nudmsim's own XENON1T limit ("xenon1t-si (nudmsim)")."""
+    m = np.atleast_1d(np.asarray(m_chi, float))
+    out = {}
+    srcs = list(_published_curves(curves))
+    use = bool(_card().get("direct.analysis", str)) if analysis is None else analysis
+    if use:
+        mx, sx = xenon1t_curve(XENON_MASSES_GEV)
+        ok = np.isfinite(sx)
+        srcs.append((mx[ok], sx[ok], f"{_card().get('direct.analysis', str)} (nudmsim)"))
+    for cm, cs, name in srcs:
+        lim = np.full(m.shape, np.inf)
+        sel = (m >= cm.min()) & (m <= cm.max())
+        lim[sel] = np.exp(np.interp(np.log(m[sel]), np.log(cm), np.log(cs)))
+        out[name] = lim
+    return out
+
+
+def dd_limit(m_chi, curves=None, analysis: bool | None = None) -> np.ndarray:
+    """Strongest SI limit [cm^2] at m_chi [MeV] among :func:`dd_limits_by_source`; inf if none applies."""
     m = np.atleast_1d(np.asarray(m_chi, float))
     best = np.full(m.shape, np.inf)
-    mx, sx = xenon1t_curve(tuple(xenon_masses_gev))
-    ok = np.isfinite(sx)
-    curves = [(mx[ok], sx[ok], "xenon1t")] + list(_low_mass_curves())
-    for cm, cs, _ in curves:
-        sel = (m >= cm.min()) & (m <= cm.max())
-        best[sel] = np.minimum(best[sel], np.exp(np.interp(np.log(m[sel]), np.log(cm), np.log(cs))))
+    for lim in dd_limits_by_source(m, curves, analysis).values():
+        best = np.minimum(best, lim)
     return best
 
 
-def dd_y_max(m_chi, m_H0, m_A=1e6, limit_cm2=None) -> float:
-    """Largest y allowed by direct detection (sigma ~ y^4), xenon isospin weighting."""
-    lim = float(dd_limit(m_chi)[0]) if limit_cm2 is None else limit_cm2
+def dd_y_max(m_chi, m_H0, m_A=1e6, limit_cm2=None, curves=None, analysis: bool | None = None) -> float:
+    """Largest y allowed by direct detection (sigma ~ y^4), xenon isospin weighting; the limit is ``limit_cm2``
+    or the strongest of :func:`dd_limit` (card curves, or ``curves``, and the nudmsim XENON1T analysis)."""
+    lim = float(dd_limit(m_chi, curves, analysis)[0]) if limit_cm2 is None else limit_cm2
     if not math.isfinite(lim):
         return math.inf
     s1 = _m1(m_chi, m_H0, m_A=m_A).sigma_si_isoscalar() * c.INV_MEV2_TO_CM2

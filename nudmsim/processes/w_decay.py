@@ -34,7 +34,9 @@ then has, with theta the angle between the lepton and the quark direction in the
     W- -> l- nu_4bar :  dN/dcos ∝ (1 + cos)^2 + r sin^2        (CP image).
 
 With W transverse momentum the quantisation axis is the Collins-Soper axis (the bisector of the beams in the
-W rest frame), the standard choice; the O(alpha_s) coefficients A_0, A_2 ~ p_T^2/(M^2 + p_T^2) are neglected.
+W rest frame), oriented along the quark; the O(alpha_s) angular coefficients A_0..A_4(p_T, y) and the exact
+massive-nu_4 density built from them are in :mod:`nudmsim.processes.w_angular` (the formulas above are its
+p_T -> 0 limit, A_4 = -+2).
 
 Reweighting: the decay is generated once in the W rest frame with a direction drawn from a proposal density
 (a mixture of the light-nu distribution and a uniform one), and the lepton lab four-momentum is
@@ -130,8 +132,26 @@ def sample_cos_theta(n, rng, charge):
 
 
 def decay_weight(cos_q, r, charge):
-    """Angular density for m_4^2/M^2 = r over the proposal density (the event weight of the decay shape)."""
+    """Angular density for m_4^2/M^2 = r over the proposal density (the event weight of the decay shape), LO
+    (A_4 = -+2 only)."""
     return angular_density(cos_q, r, charge) / proposal_density(cos_q, charge)
+
+
+def density_pieces(cos_q, phi_cs, a):
+    """(E, O): parity-even and parity-odd parts of the massless lepton density 3/(16 pi)(E + O) for angular
+    coefficients a = (A0..A4) (arrays broadcast); see :mod:`nudmsim.processes.w_angular`."""
+    from .w_angular import _even_odd
+
+    return _even_odd(np.asarray(cos_q, float), np.asarray(phi_cs, float), a)
+
+
+def decay_weight_eo(e, o, cos_q, r, charge):
+    """Lepton density (3/16pi)[E (1 - r) + O + 2r]/(1 + r/2) over the proposal density (in cos theta, uniform in
+    phi): the event weight of a decay generated from the proposal (0 where r >= 1)."""
+    r = np.asarray(r, float)
+    rr = np.minimum(r, 1.0)
+    w = 3.0 / 8.0 * (e * (1.0 - rr) + o + 2.0 * rr) / (1.0 + 0.5 * rr) / proposal_density(cos_q, charge)
+    return np.where(r < 1.0, w, 0.0)
 
 
 def lepton_direction_lab(m, y, pt, phi_w, qdir, cos_q, phi_cs):

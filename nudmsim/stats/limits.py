@@ -64,6 +64,13 @@ def _nonnegative_poi(spec: Spec) -> Spec:
     return spec.replace(parameters=tuple(params))
 
 
+def _strategy(spec: Spec) -> int:
+    """MIGRAD strategy of the profile fits inside a test statistic: 0 when the spec gives the analytic gradient
+    (a compiled workspace: 4x fewer calls, the same minimum to ~1e-9 in -2 ln L; an invalid fit is retried at
+    strategy 2 by :func:`~nudmsim.stats.likelihood.fit`), 1 otherwise (numerical derivatives need it)."""
+    return 0 if hasattr(spec, "twice_nll") else 1
+
+
 def critical_value(cl: float = 0.90, method: str = "plr") -> float:
     """q̃ at which p_μ = 1 − cl in the first (Gaussian) branch: Φ⁻¹(cl)² (1.642 for 90%), or the χ²₁
     quantile (2.706 for 90%) for ``method="delta-chi2"``."""
@@ -88,11 +95,11 @@ def test_statistic(spec: Spec, mu: float, *, free: FitResult | None = None, kind
     poi = _poi(spec)
     s = _nonnegative_poi(spec) if kind == "qtilde" else spec
     if free is None:
-        free = fit(s, hesse=False)
+        free = fit(s, hesse=False, strategy=_strategy(s))
     start = dict(free.values)
     start.update(init or {})
     start.pop(poi, None)
-    cond = fit(s, fix={poi: mu}, init=start, hesse=False)
+    cond = fit(s, fix={poi: mu}, init=start, hesse=False, strategy=_strategy(s))
     mu_hat = free.values[poi]
     q = max(cond.twice_nll - free.twice_nll, 0.0) if mu_hat <= mu else 0.0
     return TestStatistic(q=q, mu=mu, mu_hat=mu_hat, free=free, conditional=cond)
@@ -159,34 +166,27 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     second branch of F and for CLs), ``"hesse"`` (the MIGRAD/HESSE error of μ̂) or a number.
     mu_max: give up (NudmsimError) if the limit exceeds it (default: the POI's upper bound or 1e12).
     power_constraint: N (e.g. -1.0) to floor the limit at the N-sigma edge of the expected band,
-    σ_A (Φ⁻¹(cl) + N) ("power-constrained limit", Cowan, Cranmer, Gross & Vitells, arXiv:1105.3166):
+    median × (Φ⁻¹(cl) + N)/Φ⁻¹(cl), the edge :func:`~nudmsim.stats.asimov.expected_limit` draws
+    ("power-constrained limit", Cowan, Cranmer, Gross & Vitells, arXiv:1105.3166):
     with the PLR a downward fluctuation otherwise gives limits far below the sensitivity, down to 0.
 
     A named likelihood kind (:mod:`nudmsim.stats.kinds`) whose evaluator defines ``upper_limit`` follows its
-    own procedure (e.g. a release's critical-value tables)."""
+    own procedure (e.g. a release's published limit curve)."""
     if hasattr(spec, "upper_limit"):
         return spec.upper_limit(cl=cl, method=method, power_constraint=power_constraint)
     ul = _upper_limit(spec, cl=cl, method=method, sigma=sigma, mu_max=mu_max, rtol=rtol, asimov=asimov)
     if power_constraint is None:
         return ul
-    from .asimov import asimov_spec
+    from .asimov import expected_limit
 
-    a = asimov if asimov is not None else asimov_spec(_nonnegative_poi(spec))
     z = float(stats.norm.ppf(cl)) + float(power_constraint)
     if z <= 0:
         raise NudmsimError(f"power constraint at {power_constraint} sigma is below zero for CL {cl}")
-    mu_f = z * ul.sigma if np.isfinite(ul.sigma) and ul.sigma > 0 else z
-    a_free = fit(_nonnegative_poi(a), hesse=False)
-    for _ in range(3):  # mu_f = sigma_A(mu_f) * z, a fixed point (sigma_A varies slowly with mu)
-        ts = test_statistic(a, mu_f, free=a_free)
-        ul.n_fits += 1
-        if ts.q <= 0:
-            break
-        new = z * mu_f / math.sqrt(ts.q)
-        done = abs(new - mu_f) < 1e-3 * mu_f
-        mu_f = new
-        if done:
-            break
+    # the floor is the N-sigma edge of the expected band exactly as expected_limit draws it (the Asimov median
+    # scaled by (Phi^-1(cl) + N) / Phi^-1(cl)), so a power-constrained limit never sits below the plotted band
+    el = expected_limit(spec, cl=cl, method=method if method in ("plr", "cls") else "plr", truncation="none")
+    ul.n_fits += 1
+    mu_f = el.median * z / float(stats.norm.ppf(cl))
     ul.mu_up_raw, ul.power_floor = ul.mu_up, mu_f
     if ul.mu_up < mu_f:
         ul.mu_up = mu_f
@@ -242,7 +242,7 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov) -> Uppe
         if sigma == "hesse" or a_spec is None:
             return step
         if not a_free:
-            a_free.append(fit(_nonnegative_poi(a_spec), hesse=False))
+            a_free.append(fit(_nonnegative_poi(a_spec), hesse=False, strategy=_strategy(a_spec)))
             n_fits += 1
         mu = max(mu, 0.05 * step)  # q_mu,A ~ mu^2/sigma^2 is numerically meaningless for mu << sigma
         if mu not in sig_cache:

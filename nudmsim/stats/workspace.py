@@ -17,7 +17,8 @@ normsys        × (1 + θ·hi) for θ ≥ 0, (1 + θ·lo) below  (``data = {hi, 
 histosys       + T(θ) − nominal, T interpolated between templates at ``data["knots"]`` (θ values):  θ ~ N(0, 1)
                piecewise linear for 3 knots (pyhf's code0), cubic spline for more
 onoff          a background b_i per bin measured in a control sample ``off_i ~ Poisson(tau b_i)``,   profiled
-               profiled analytically (``data = {off, tau}``; pyhf: shapesys)                       per bin
+               profiled analytically (``data = {off, tau}``; pyhf: a shapefactor and a control     per bin
+               channel, see :mod:`nudmsim.stats.pyhf_export`)
 parametric     the sample *is* a registered shape function of free parameters
                (``data = {model, x, params}``; e.g. a power law); not exportable to pyhf
 =============  ==================================================================================  ===========
@@ -249,82 +250,15 @@ class Workspace:
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
 
-    def to_pyhf(self) -> dict:
-        """A pyhf workspace (spec v1.0.0) of the binned likelihood: one channel of the masked bins (flattened),
-        normsys/histosys at ±1σ, onoff as shapesys (σ_i = √off_i / tau on nominal off_i / tau; bins with no
-        control counts get no shapesys, as pyhf requires), the constraint of a normfactor-like physical
-        parameter as a normsys.  Parametric samples are refused (they are not HistFactory)."""
+    def to_pyhf(self, **options) -> dict:
+        """A pyhf workspace dict (spec v1.0.0) of this likelihood: see :mod:`nudmsim.stats.pyhf_export` for the
+        modifier mapping (exact for normfactor, onoff, 3-knot histosys and, with pyhf's ``code0``, normsys)."""
         if self.kind != "poisson":
             raise NudmsimError(f"workspace {self.name}: likelihood kind '{self.kind}' is not a HistFactory "
                                "likelihood, which pyhf cannot express")
-        m = np.asarray(self.mask).ravel()
-        flat = lambda a: np.asarray(a, float).ravel()[m].tolist()  # noqa: E731
-        samples = []
-        for s in self.samples:
-            mods = []
-            nominal = _nominal_normalised(s)
-            for md in s.modifiers:
-                if md.type == "normfactor":
-                    mods.append({"type": "normfactor", "name": md.name, "data": None})
-                elif md.type == "normsys":
-                    mods.append({"type": "normsys", "name": md.name,
-                                 "data": {"hi": 1.0 + md.data["hi"], "lo": 1.0 - md.data["lo"]}})
-                elif md.type == "histosys":
-                    k = list(md.data["knots"])
-                    i_lo, i_hi = k.index(-1.0) if -1.0 in k else 0, k.index(1.0) if 1.0 in k else len(k) - 1
-                    lo_t, hi_t = (_maybe_unit(md.data["templates"][i], s) for i in (i_lo, i_hi))
-                    mods.append({"type": "histosys", "name": md.name,
-                                 "data": {"hi_data": flat(hi_t), "lo_data": flat(lo_t)}})
-                elif md.type == "onoff":
-                    off = np.asarray(md.data["off"], float).ravel()[m]
-                    tau = float(md.data.get("tau", 1.0))
-                    nominal = np.asarray(off / tau)
-                    keep = off > 0
-                    sig = np.where(keep, np.sqrt(np.maximum(off, 1e-300)) / tau, 0.0)
-                    mods.append({"type": "shapesys", "name": f"{s.name}_onoff", "data": sig.tolist()})
-                    if not np.all(keep):
-                        pass   # pyhf fixes gamma = 1 where sigma = 0: such bins keep b_i = off_i/tau = 0
-                elif md.type == "parametric":
-                    raise NudmsimError(f"workspace {self.name}: sample '{s.name}' is a parametric shape "
-                                       f"({md.data['model']}), which pyhf cannot express")
-            nom = nominal if np.ndim(nominal) == 1 and len(nominal) == int(m.sum()) else flat(nominal)
-            samples.append({"name": s.name, "data": list(map(float, nom)), "modifiers": mods})
-        params = []
-        for p in self.parameters.values():
-            cfg = {"name": p.name, "inits": [p.init]}
-            if p.bounds != (None, None):
-                lo = -1e9 if p.bounds[0] is None else p.bounds[0]
-                hi = 1e9 if p.bounds[1] is None else p.bounds[1]
-                cfg["bounds"] = [[lo, hi]]
-            if p.fixed:
-                cfg["fixed"] = True
-            params.append(cfg)
-        params += _pyhf_constraints(self)
-        return {"channels": [{"name": "analysis", "samples": samples}],
-                "observations": [{"name": "analysis", "data": flat(self.observed)}],
-                "measurements": [{"name": self.name, "config": {"poi": self.poi, "parameters": params}}],
-                "version": "1.0.0"}
+        from .pyhf_export import to_pyhf
 
-
-def _pyhf_constraints(ws: Workspace) -> list:
-    """Gaussian constraints on normfactors (a physical parameter with an auxiliary measurement) as pyhf
-    'auxdata'/'sigmas' parameter configs: pyhf normfactors take no constraint, so we refuse them."""
-    bad = [p.name for p in ws.parameters.values()
-           if p.constraint is not None and not any(m.name == p.name and m.type in ("normsys", "histosys")
-                                                   for s in ws.samples for m in s.modifiers)]
-    if bad:
-        raise NudmsimError(f"workspace {ws.name}: constrained normfactors {bad} have no pyhf equivalent "
-                           "(write them as normsys)")
-    return []
-
-
-def _maybe_unit(t, s: Sample):
-    t = np.asarray(t, float)
-    return t / t.sum() if s.unit_normalised and t.sum() > 0 else t
-
-
-def _nominal_normalised(s: Sample):
-    return _maybe_unit(s.nominal, s)
+        return to_pyhf(self, **options)
 
 
 def _sample_function(s: Sample, TemplateGrid):

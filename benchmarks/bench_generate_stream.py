@@ -1,0 +1,178 @@
+"""Benchmark of streamed generation (issue 10): end-to-end `nudmsim generate` to ROOT, beside the plain kernels,
+peak memory, and the Ctrl-C latency.
+
+    python benchmarks/bench_generate_stream.py                 # 1e7 COHERENT events, references, SIGINT x3
+    python benchmarks/bench_generate_stream.py -n 1e8 --rss    # the acceptance run: 1e8 events, peak RSS
+
+Reported, all in the same run (quote the load average with them; the machine is shared):
+
+* reference kernel: a plain numpy loop of the same kind of work per event (uniforms, log, sqrt, cos,
+  searchsorted on a 1024-node table), as a yardstick of the machine's speed at that moment;
+* generator only: the process's producer over 65536-event blocks exactly as the stream calls it, no output;
+* raw disk write: the bytes of the output file written with ``ndarray.tofile`` (the floor for any writer);
+* end to end: ``nudmsim generate PROCESS -n N -o x.root --quiet`` in a subprocess (start-up included) under
+  ``/usr/bin/time -v`` (peak RSS), and the start-up alone (``-n 1``);
+* SIGINT: ``-n 1e8`` started, Ctrl-C 2 s after the output's temporary appears, time to exit, exit code, files left.
+
+Acceptance (issue 10, quiet 2-core machine): end to end >= 2.5 M COHERENT events/s; 1e8 events with peak RSS
+< 1.5 GB; SIGINT exits within 1 s with code 130 and no file.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def _load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
+def reference_kernel(n: int) -> float:
+    """Events/s of a plain numpy per-event workload (in chunks of 2^20, one thread)."""
+    rng = np.random.default_rng(0)
+    table = np.cumsum(rng.random(1025))
+    table /= table[-1]
+    t0 = time.perf_counter()
+    for a in range(0, n, 1 << 20):
+        k = min(n, a + (1 << 20)) - a
+        u = rng.random((3, k))
+        e = np.sqrt(-2.0 * np.log(u[0])) * np.cos(2.0 * np.pi * u[1])
+        j = np.searchsorted(table, u[2])
+        _ = e * table[np.minimum(j, 1024)]
+    return n / (time.perf_counter() - t0)
+
+
+def generator_only(process: str, n: int) -> tuple[float, float]:
+    """(events/s through the stream's block loop without output, events/s of one in-memory call of 2^20)."""
+    from nudmsim import cards, registry
+    from nudmsim.generate import make_rng
+    from nudmsim.stream import iter_blocks
+
+    registry.load_all()
+    entry = registry.get_process(process)
+    card = cards.load_detector(entry.default_detector)
+    params = registry.resolve_params(entry.params, {}, process)
+
+    def prod(k, rng):
+        return entry.generate(params, card, k, rng)
+
+    prod(1000, make_rng(0))  # numba load, card setup, caches
+    t0 = time.perf_counter()
+    for _ in iter_blocks(prod, n, 1):
+        pass
+    blocks = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    prod(1 << 20, make_rng(1))
+    one = (1 << 20) / (time.perf_counter() - t0)
+    return blocks, one
+
+
+def disk_write(folder: Path, n_bytes: int) -> float:
+    """MB/s of writing n_bytes (in 64 MB pieces) and closing the file."""
+    buf = np.random.default_rng(0).random(8 << 20)  # 64 MB, incompressible like the events
+    p = folder / "disk.bin"
+    t0 = time.perf_counter()
+    with open(p, "wb") as fh:
+        left = n_bytes
+        while left > 0:
+            k = min(left, buf.nbytes)
+            fh.write(memoryview(buf).cast("B")[:k])
+            left -= k
+    dt = time.perf_counter() - t0
+    p.unlink()
+    return n_bytes / dt / 1e6
+
+
+def _time_v(argv: list[str]) -> tuple[int, str, str, dict]:
+    timer = shutil.which("time") or "/usr/bin/time"
+    cmd = ([timer, "-v"] if os.path.exists(timer) else []) + argv
+    r = subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+    stats = {}
+    for key, pat in (("rss_kb", r"Maximum resident set size \(kbytes\): (\d+)"),
+                     ("user_s", r"User time \(seconds\): ([\d.]+)"), ("sys_s", r"System time \(seconds\): ([\d.]+)")):
+        m = re.search(pat, r.stderr)
+        if m:
+            stats[key] = float(m.group(1))
+    return r.returncode, r.stdout, r.stderr, stats
+
+
+def end_to_end(process: str, n: int, folder: Path, extra=()) -> dict:
+    out = folder / "e2e.root"
+    argv = [sys.executable, "-m", "nudmsim", "generate", process, "-n", str(n), "--seed", "1", "-o", str(out),
+            "--quiet", *extra]
+    t0 = time.perf_counter()
+    rc, stdout, stderr, stats = _time_v(argv)
+    wall = time.perf_counter() - t0
+    if rc != 0:
+        raise SystemExit(f"generate failed: {stderr}")
+    stats.update(wall_s=wall, rate=n / wall, size_mb=out.stat().st_size / 1e6)
+    out.unlink()
+    return stats
+
+
+def sigint_latency(process: str, folder: Path, wait_s: float = 2.0) -> tuple[float, int, list]:
+    out = folder / "sig.root"
+    p = subprocess.Popen([sys.executable, "-m", "nudmsim", "generate", process, "-n", "1e8", "-o", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    t0 = time.perf_counter()
+    while not os.listdir(folder) and p.poll() is None and time.perf_counter() - t0 < 120:
+        time.sleep(0.01)
+    time.sleep(wait_s)
+    t1 = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    p.communicate()
+    return time.perf_counter() - t1, p.returncode, os.listdir(folder)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=float, default=1e7, help="events for the end-to-end run (default 1e7)")
+    ap.add_argument("--process", default="cevns")
+    ap.add_argument("--rss", action="store_true", help="also run -n 1e8 for the peak RSS (minutes)")
+    ap.add_argument("--no-sigint", action="store_true")
+    args = ap.parse_args(argv)
+    n = int(args.n)
+    print(f"nudmsim streamed generation benchmark: {args.process}, {n:.3g} events; cpus {os.cpu_count()}, {_load()}")
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as d:
+        folder = Path(d)
+        ref = reference_kernel(min(n, 20_000_000))
+        print(f"reference numpy kernel:  {ref / 1e6:6.2f} M events/s (1 thread)  [{_load()}]")
+        blocks, one = generator_only(args.process, min(n, 10_000_000))
+        print(f"generator only:          {blocks / 1e6:6.2f} M events/s in 65536-event blocks, "
+              f"{one / 1e6:.2f} M/s in one 2^20 call  [{_load()}]")
+        start = end_to_end(args.process, 1, folder)
+        print(f"start-up (-n 1):         {start['wall_s']:6.2f} s wall, {start['user_s'] + start['sys_s']:.2f} s CPU")
+        e2e = end_to_end(args.process, n, folder)
+        cpu = e2e.get("user_s", 0) + e2e.get("sys_s", 0)
+        print(f"end to end (generate):   {e2e['rate'] / 1e6:6.2f} M events/s ({e2e['wall_s']:.1f} s wall, {cpu:.1f} s "
+              f"CPU = {n / max(cpu, 1e-9) / 1e6:.2f} M events per CPU-s), {e2e['size_mb']:.0f} MB file, peak RSS "
+              f"{e2e.get('rss_kb', 0) / 1e6:.2f} GB  [{_load()}]")
+        mbs = disk_write(folder, int(e2e["size_mb"] * 1e6))
+        print(f"raw disk write:          {mbs:6.0f} MB/s -> at most {mbs / (e2e['size_mb'] / n) / 1e6:.2f} M events/s "
+              f"for this file  [{_load()}]")
+        if args.rss:
+            big = end_to_end(args.process, 100_000_000, folder)
+            print(f"1e8 events:              {big['rate'] / 1e6:6.2f} M events/s, peak RSS "
+                  f"{big.get('rss_kb', 0) / 1e6:.2f} GB, {big['size_mb'] / 1e3:.1f} GB file  [{_load()}]")
+        if not args.no_sigint:
+            lat = [sigint_latency(args.process, folder) for _ in range(3)]
+            print("SIGINT 2 s into -n 1e8:  " + ", ".join(f"{t:.2f} s (exit {rc}, {len(left)} files left)"
+                                                         for t, rc, left in lat) + f"  [{_load()}]")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
