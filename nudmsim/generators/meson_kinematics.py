@@ -38,12 +38,6 @@ def two_body_rest(M: float, m1: float, m2: float, n: int, rng):
     return (e1, px, py, pz), (e2, -px, -py, -pz)
 
 
-def _linear_cos(k, u):
-    """Inverse CDF of the density (1 + k c)/2 on c in [-1, 1], |k| <= 1 (stable at k -> 0)."""
-    d = 1.0 - 2.0 * k * (1.0 - 0.5 * k - 2.0 * u)
-    return -2.0 * (1.0 - 0.5 * k - 2.0 * u) / (1.0 + np.sqrt(np.maximum(d, 0.0)))
-
-
 def three_body_rest(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng):
     """M+ -> l+ chi phi at rest, distributed exactly as |M|^2.  Returns (p_l, p_chi, p_phi)."""
     vecs, _ = three_body_lab(model, meson, lepton, n, rng, None)

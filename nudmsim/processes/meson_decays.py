@@ -333,12 +333,6 @@ def model_key(model: NeutrinoPortal) -> tuple:
     return (model.m_chi, model.m_phi, model.m4, model.y_L, model.U_e4, model.U_mu4, model.U_tau4)
 
 
-def sample_s(model: NeutrinoPortal, meson: str, lepton: str, u):
-    """Map uniforms u in [0,1) to s distributed as dGamma/ds (inverse CDF, linear interpolation)."""
-    cdf, s = _cdf_table(model_key(model), meson, lepton)
-    return np.interp(u, cdf, s)
-
-
 @lru_cache(maxsize=64)
 def _inverse_table(key, meson, lepton, n=16385):
     cdf, s = _cdf_table(key, meson, lepton)
