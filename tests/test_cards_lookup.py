@@ -31,6 +31,12 @@ def _coherent_variant(tmp_path, folder="det", **changes):
     return p
 
 
+def _gwh_variant(tmp_path, folder="det", **changes):
+    """The 2017 card with its exposure as beam energy (7.47594 GWh, the release's) instead of protons on target."""
+    return _coherent_variant(tmp_path, folder, source__protons_on_target=None, source__beam_energy_GWh=7.47594,
+                             **changes)
+
+
 def _experiment(path):
     from nudmsim.experiment import Experiment
 
@@ -39,7 +45,7 @@ def _experiment(path):
 
 def test_source_card_next_to_the_detector_card_wins(tmp_path, monkeypatch):
     sns_text = cards.load_source("sns").text
-    det = _coherent_variant(tmp_path)
+    det = _gwh_variant(tmp_path)            # the GWh -> POT conversion uses the source card's proton energy
     assert _experiment(det).source_card.path == ROOT / "fluxes" / "sns.toml"              # fluxes/ last
     envdir = tmp_path / "env"
     envdir.mkdir()
@@ -59,7 +65,7 @@ def test_source_card_next_to_the_detector_card_wins(tmp_path, monkeypatch):
 
 
 def test_protons_on_target_directly(tmp_path):
-    ref = _experiment("coherent_csi_2017")
+    ref = _experiment(_gwh_variant(tmp_path, "gwh"))
     pot = 7.47594 * c.GWH / (1.0 * c.GeV)       # the same exposure: 7.47594 GWh of 1 GeV protons
     exp = _experiment(_coherent_variant(tmp_path, source__beam_energy_GWh=None, source__protons_on_target=pot))
     assert exp.source.n_pot == pot and exp.source.n_pot == pytest.approx(ref.source.n_pot, rel=1e-12)
@@ -70,9 +76,9 @@ def test_protons_on_target_directly(tmp_path):
                                          source__protons_on_target=pot / 2))
     assert half.expected("cevns").total == pytest.approx(n_ref / 2, rel=1e-12)
     for changes, match in (
-        (dict(source__protons_on_target=pot), "give exactly one of protons_on_target, beam_energy_GWh "
-                                              r"\(got protons_on_target, beam_energy_GWh\)"),
-        (dict(source__beam_energy_GWh=None), "give exactly one of protons_on_target, beam_energy_GWh$"),
+        (dict(source__beam_energy_GWh=7.47594), "give exactly one of protons_on_target, beam_energy_GWh "
+                                                r"\(got protons_on_target, beam_energy_GWh\)"),
+        (dict(source__protons_on_target=None), "give exactly one of protons_on_target, beam_energy_GWh$"),
         (dict(source__beam_energy_GWh=None, source__protons_on_target=-1.0), "protons_on_target': must be > 0"),
     ):
         with pytest.raises(CardError, match=match):

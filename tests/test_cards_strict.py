@@ -182,7 +182,7 @@ def test_model_dependent_and_cross_key_checks(tmp_path):
         ("target.form_factor", "helmm", r"target.form_factor': is 'helmm' \(did you mean 'helm'"),
         ("target.composition", {"Cs": 1, "I": 1}, r"key 'target': give exactly one of material, composition"),
         ("target.mass_kg", -1.0, r"target.mass_kg': must be > 0 \(in kg\), got -1"),
-        ("source.protons_on_target", 1.7e23, r"key 'source': give exactly one of"),
+        ("source.beam_energy_GWh", 7.47594, r"key 'source': give exactly one of"),
         ("source.baseline_mm", 19.3, r"source.baseline_mm': is not a valid key \(did you mean 'baseline_m'"),
         ("source.nu_per_flavour_per_proton", "0.08", r"nu_per_flavour_per_proton': must be a number"),
     ]
@@ -232,7 +232,7 @@ def test_cli_refuses_bad_cards(tmp_path):
         "string.toml": (text.replace("mass_kg = 14.57", 'mass_kg = "14.57 kg"'),
                         "key 'target.mass_kg': must be a number (in kg), got string '14.57 kg'"),
         "nan.toml": (text.replace("baseline_m = 19.3", "baseline_m = nan"), "key 'source.baseline_m': is nan"),
-        "both.toml": (text.replace("beam_energy_GWh = 7.47594", "beam_energy_GWh = 7.47594\nprotons_on_target = 1.7e23"),
+        "both.toml": (text.replace("protons_on_target = 1.76e23", "protons_on_target = 1.76e23\nbeam_energy_GWh = 7.47594"),
                       "key 'source': give exactly one of protons_on_target, beam_energy_GWh"),
         "near/table.toml": (text, "key 'timing.pdf_file'"),
     }

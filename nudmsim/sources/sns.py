@@ -18,6 +18,8 @@ Flavour ids used in event files: 0 = nu_mu (prompt), 1 = nu_e, 2 = anti-nu_mu (d
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -159,25 +161,60 @@ class Timing:
         return np.diff(self.cdf(np.asarray(t_edges_us, dtype=float), prompt))
 
     def sample(self, prompt_mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Arrival times (us) for events whose flavour is prompt (mask True) or delayed (False)."""
-        n = len(prompt_mask)
+        """Arrival times (us) for events whose flavour is prompt (mask True) or delayed (False).
+
+        A numba kernel on counter-based streams (nudmsim.response.rngkernels): event i's time depends only
+        on (key, i), for any thread count.  released_pdf: a bin drawn by inverse CDF, uniform inside it;
+        physical: Gaussian pulse + pi decay (+ mu decay for delayed flavours)."""
+        from ..response.rngkernels import new_key
+
+        mask = np.ascontiguousarray(prompt_mask, dtype=np.bool_)
+        out = np.empty(len(mask))
+        key = new_key(rng)
         if self.model == "released_pdf":
-            t = np.empty(n)
-            width = np.diff(self.pdf_edges_us)
-            u = rng.random(n)
-            v = rng.random(n)
-            for prompt in (True, False):
-                sel = prompt_mask if prompt else ~prompt_mask
-                cum = np.cumsum(self._released(prompt))
-                cum = cum / cum[-1]
-                j = np.minimum(np.searchsorted(cum, u[sel], side="right"), len(cum) - 1)
-                t[sel] = self.pdf_edges_us[j] + v[sel] * width[j]
-            return t
-        tau_mu = c.TAU_MUON / (1000.0 * c.ns)
-        tau_pi = c.TAU_PION / (1000.0 * c.ns)
-        t = self.offset_us + self.pulse_sigma_us * rng.standard_normal(n) + rng.exponential(tau_pi, n)
-        t += np.where(prompt_mask, 0.0, rng.exponential(tau_mu, n))
-        return t
+            cp = np.cumsum(self.pdf_prompt)
+            cd = np.cumsum(self.pdf_delayed)
+            _sample_released(len(mask), key, mask, self.pdf_edges_us, cp / cp[-1], cd / cd[-1], out)
+        else:
+            _sample_physical(len(mask), key, mask, self.offset_us, self.pulse_sigma_us,
+                             c.TAU_PION / (1000.0 * c.ns), c.TAU_MUON / (1000.0 * c.ns), out)
+        return out
+
+
+def _kernels():
+    from ..response.kernelkit import dual_kernel
+    from ..response.rngkernels import next_uniform, normal_draw, row_state
+
+    def released(key, mask, edges, cum_p, cum_d, out):
+        for i in prange(mask.shape[0]):
+            s = row_state(key, i)
+            u, s = next_uniform(s)
+            v, s = next_uniform(s)
+            cum = cum_p if mask[i] else cum_d
+            j = np.searchsorted(cum, u, side="right")
+            if j > cum.shape[0] - 1:
+                j = cum.shape[0] - 1
+            out[i] = edges[j] + v * (edges[j + 1] - edges[j])
+
+    def physical(key, mask, offset, sigma, tau_pi, tau_mu, out):
+        for i in prange(mask.shape[0]):
+            s = row_state(key, i)
+            z, s = normal_draw(s)
+            u, s = next_uniform(s)
+            t = offset + sigma * z - tau_pi * math.log(1.0 - u)
+            if not mask[i]:
+                u, s = next_uniform(s)
+                t -= tau_mu * math.log(1.0 - u)
+            out[i] = t
+
+    released.__module__ = physical.__module__ = __name__
+    released.__qualname__, physical.__qualname__ = "_sample_released", "_sample_physical"
+    return dual_kernel(released), dual_kernel(physical)
+
+
+from numba import prange  # noqa: E402  (used inside the kernels)
+
+_sample_released, _sample_physical = _kernels()
 
 
 # ------------------------------------------------------------------------------------------------
