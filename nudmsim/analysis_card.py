@@ -148,20 +148,6 @@ def _kind_check(name):
     return check_kind_name(name)
 
 
-def check_likelihood_options(values: dict, path) -> dict:
-    """The validated ``likelihood_options`` of a validated [analysis] table (strict, by the kind's schema)."""
-    from .stats.kinds import get_kind
-
-    kind = get_kind(values["likelihood"])
-    opts = values["likelihood_options"]
-    if kind.schema is None:
-        if opts:
-            raise CardError(path, "analysis.likelihood_options", f"is not used by the {kind.name} likelihood",
-                            "drop it")
-        return {}
-    return validate(opts, kind.schema, path=path, prefix="analysis.likelihood_options")
-
-
 # ------------------------------------------------------------------------------------------------
 # files -> histograms
 # ------------------------------------------------------------------------------------------------
@@ -639,10 +625,10 @@ def parse_analysis(table, exp) -> Analysis:
         mask &= sel.reshape(shape)
     if not mask.any():
         raise CardError(path, "analysis.range", "selects no bins")
-    from .stats.kinds import get_kind
+    from .stats.kinds import get_kind, kind_options
 
     kind = get_kind(v["likelihood"])
-    opts = check_likelihood_options(v, path)
+    opts = kind_options(v, path)
     like = {"kind": kind.name, **(kind.prepare(opts, exp, v) if kind.prepare is not None else {})}
     observed = histogram_from_file(exp, v["data"], "analysis.data") if v["data"] is not None else None
     if observed is None and kind.observed is not None:
@@ -663,5 +649,4 @@ def parse_analysis(table, exp) -> Analysis:
     return out
 
 
-__all__ = ["Analysis", "parse_analysis", "ANALYSIS", "SAMPLE", "DATA", "MEASUREMENT", "histogram_from_file",
-           "check_likelihood_options"]
+__all__ = ["Analysis", "parse_analysis", "ANALYSIS", "SAMPLE", "DATA", "MEASUREMENT", "histogram_from_file"]

@@ -310,8 +310,11 @@ def plot_calibration(exp, res, path) -> None:
     ax.plot(res.masses, res.reference, "-", color="0.5", lw=1, label=f"reference (smoothed ±{cfg['smoothing']:g})")
     ax.plot(res.masses, res.limit, "k-", lw=2, label=f"{exp.label} calibrated card (expected)")
     ax.set_yscale("log")
+    ax.set_xlabel(cfg["reference"]["x"])
+    ax.set_ylabel(cfg["reference"]["y"])
     ax.set_title(f"{exp.label} calibration '{res.name}': max factor {res.max_factor:.2f}", fontsize=10)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)  # outside: inside it hid curves
+    # outside the axes: inside, it hid curves
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     fig.subplots_adjust(right=0.62)
     save_figure(fig, path)
     plt.close(fig)

@@ -89,5 +89,20 @@ def check_kind_name(name) -> str | None:
     return f"is '{name}', not a likelihood kind ({hint + ' ' if hint else ''}kinds: {', '.join(k)})"
 
 
-__all__ = ["LikelihoodKind", "LIKELIHOOD_KINDS", "register_likelihood_kind", "get_kind", "kinds",
+def kind_options(values: dict, path) -> dict:
+    """The validated ``likelihood_options`` of a validated [analysis] table (strict, by the kind's schema)."""
+    from ..errors import CardError
+    from ..schema import validate
+
+    kind = get_kind(values["likelihood"])
+    opts = values["likelihood_options"]
+    if kind.schema is None:
+        if opts:
+            raise CardError(path, "analysis.likelihood_options", f"is not used by the {kind.name} likelihood",
+                            "drop it")
+        return {}
+    return validate(opts, kind.schema, path=path, prefix="analysis.likelihood_options")
+
+
+__all__ = ["LikelihoodKind", "kind_options", "LIKELIHOOD_KINDS", "register_likelihood_kind", "get_kind", "kinds",
            "check_kind_name"]
