@@ -128,10 +128,14 @@ ANALYSIS = Section("analysis", "the statistical analysis of the experiment", fie
     Field("limit", dict, default={}, doc="limit-scan settings, or name -> settings (see docs/cards.md)"),
     Field("likelihood", str, default="poisson", check=lambda v: check_kind_name(v),
           doc="likelihood kind (nudmsim/stats/kinds.py): poisson (binned, HistFactory), binwise_table (a "
-              "release's per-bin -2 ln L tables), bin_bound (most-constraining-bin Poisson bound)"),
+              "release's per-bin -2 ln L tables), bin_bound (most-constraining-bin Poisson bound), "
+              "published_limit (a release's upper-limit curve on the signal rate)"),
     Field("likelihood_options", dict, default={}, doc="the likelihood kind's keys (its own schema)"),
     Field("roi", dict, default={}, doc="observable -> [low, high]: a region of interest whose expected events "
                                        "`nudmsim predict` reports (bins by centre; not used by the likelihood)"),
+    Field("calibration", dict, default={}, doc="name -> calibration settings: a registered procedure that sets "
+                                                "background parameters from a published result "
+                                                "(nudmsim/stats/calibration.py)"),
 ))
 
 
@@ -147,13 +151,13 @@ class Analysis:
     measurements: dict
     likelihood: dict = None
     roi_mask: np.ndarray | None = None
+    _fixed_samples: dict = field(default_factory=dict, repr=False)
 
     @property
     def kind(self):
         from .stats.kinds import get_kind
 
         return get_kind(self.values["likelihood"])
-    _fixed_samples: dict = field(default_factory=dict, repr=False)
 
     @property
     def samples(self) -> list[dict]:
@@ -223,12 +227,15 @@ class Analysis:
                             f"'{poi}' is not a parameter of the measurement", suggest(poi, params) or
                             f"parameters: {', '.join(params)}")
         obs = observed if observed is not None else self.observed
+        like = dict(self.likelihood or {"kind": "poisson"})
+        kind = self.kind
+        if kind.at_point is not None and any(s["process"] == "signal" for s in self.samples if s["name"] in names):
+            like = kind.at_point(like, exp, point, self.signal_process(process))
         ws = Workspace(f"{exp.name}:{m['name']}", obs if obs is not None else np.zeros(exp.observables.shape),
                        tuple(samples), params, poi, exp.observables.edges, mask,
                        {"experiment": exp.name, "measurement": m["name"], "asimov": obs is None,
-                        "point": dict(point or {}), "process": process},
-                       dict(self.likelihood or {"kind": "poisson"}))
-        if obs is None:   # a projection: Asimov data at the parameters' initial values
+                        "point": dict(point or {}), "process": process}, like)
+        if obs is None and kind.projection:   # a projection: Asimov data at the parameters' initial values
             spec = ws.spec()
             ws.observed = spec.expected(spec.nominal())
             ws.meta["asimov"] = True
@@ -531,7 +538,11 @@ def parse_analysis(table, exp) -> Analysis:
                                 suggest(sname, names) or f"samples: {', '.join(names)}")
     if not meas:
         meas["default"] = validate({}, MEASUREMENT, path=path, prefix="analysis.measurement.default")
-    return Analysis(exp, v, observed, mask, meas, like, roi)
+    out = Analysis(exp, v, observed, mask, meas, like, roi)
+    for s in v["sample"]:          # parametric shapes are plain tables: check their keys at load, not at fit time
+        if s["parametric"] is not None:
+            out._parametric(s, f"analysis.sample[{s['name']}]")
+    return out
 
 
 def _range_mask(exp, ranges: dict, key: str) -> np.ndarray:

@@ -87,7 +87,6 @@ CARD_SCHEMA_MODULES: list[str] = [
     "nudmsim.card_schemas.sources",
     "nudmsim.card_schemas.experiment",
     "nudmsim.card_schemas.direct_detection",
-    "nudmsim.card_schemas.meson",
     "nudmsim.card_schemas.collider",
     "nudmsim.card_schemas.cosmology",
     "nudmsim.card_schemas.neutrino_flux",

@@ -108,7 +108,9 @@ def register_engine_process(process: str, *, default_card: str, summary: str | N
     return register_process(ProcessEntry(name=process, summary=summary or g.summary, params=g.params,
                                          default_detector=default_card, generate=engine_generate(process),
                                          predict=engine_predict(process), detectors=("experiment",),
-                                         process_id=g.process_id, observables=tuple(observables)))
+                                         process_id=g.process_id,
+                                         observables=tuple(observables) or tuple(getattr(g, "observables", ())),
+                                         final_state=getattr(g, "final_state", None)))
 
 
 def _all_generators() -> dict:
@@ -178,8 +180,8 @@ def engine_limit(name: str, limit_name: str | None = None, options: tuple | None
         exp = experiment_of(req.card)
         tab, _ = limit_table(exp, limit_name)
         plane = planes.get(str(tab.get("plane", "")))
-        req.refuse_unused(name, options or LIMIT_OPTIONS, ratio=plane.has_ratio,
-                          projected=exp.analysis.kind.projection)
+        allowed = tuple(options or LIMIT_OPTIONS) + tuple(plane.options)
+        req.refuse_unused(name, allowed, ratio=plane.has_ratio, projected=exp.analysis.kind.projection)
         masses = req.masses
         if masses is not None and plane.x_unit in _UNIT_SCALE and plane.x_unit:   # --masses is in MeV
             masses = np.asarray(masses, float) * _UNIT_SCALE["MeV"] / _UNIT_SCALE[plane.x_unit]
@@ -189,26 +191,60 @@ def engine_limit(name: str, limit_name: str | None = None, options: tuple | None
     return limit
 
 
+def engine_calibration(name: str, calibration: str | None):
+    """``nudmsim fit NAME``: run the card's calibration procedure and print the values for the card."""
+    def fit(card, params: dict, plot=None, **_) -> dict:
+        from .stats.calibration import calibrate
+
+        if params:
+            raise NudmsimError(f"{name} fit: unknown --set {sorted(params)[0]} (the calibration has no parameters)")
+        exp = experiment_of(card)
+        res = calibrate(exp, calibration)
+        out = {f"parameter {k} (calibrated; write it as its init in the card)": (v, "") for k, v in res.values.items()}
+        out["rms log-deviation (smoothed reference)"] = (res.rms_log, "")
+        out[f"max factor vs the smoothed reference ({res.masses.min():g}-{res.masses.max():g})"] = \
+            (res.max_factor, f"criterion < {res.pass_factor:g}: {'pass' if res.passed else 'FAIL'}")
+        if res.by_group:
+            out["fraction of raw reference points within x2"] = (res.frac_within_2, "")
+            for g, v in res.by_group.items():
+                out[f"median ratio ours/{g}"] = (v, "")
+        if plot:
+            plot_calibration(exp, res, plot)
+            out["plot"] = (str(plot), "")
+        out["_result"] = res
+        return out
+
+    return fit
+
+
 LIMIT_OPTION_DOCS = {
     "measurement": "likelihood configuration of the card ([analysis.measurement.NAME])",
     "method": "poisson likelihood: plr (default, CCGV q~) | cls | delta-chi2 (2.706); binwise_table: "
-              "table (default, the release's toy-MC critical values) | delta-chi2; bin_bound: bound; maximum_gap: "
-              "maximum_gap",
+              "table (default, the release's toy-MC critical values) | delta-chi2; bin_bound: bound; "
+              "published_limit: published; maximum_gap: maximum_gap",
     "truncation": "pcl (default) | zero | none  (lower Asimov bands)",
     "pcl": "-1 (default: observed PLR limit floored at the -1 sigma expected limit) | no",
-    "expected": "no (default) | yes: also the Asimov median and bands with the observed limit"}
+    "expected": "no (default) | yes: also the Asimov median and bands with the observed limit",
+    "reference": "yes (default) | no: overlay the card's published curve (or the plane's target)"}
 
 
 def register_engine_analysis(name: str, *, card: str, summary: str, fit_measurement: str | None = None,
-                             limit: bool | str = True, options: tuple | None = None) -> AnalysisEntry:
-    """An analysis computed by the engine from the card's [analysis]: a fit of ``fit_measurement`` and/or
-    limits (``limit = True``: the card's [analysis.limit]; a name: its [analysis.limit.NAME]).  ``options``:
-    the --option names it takes (default all of runner.LIMIT_OPTIONS; an analysis whose likelihood kind has
-    no Asimov projection drops truncation, pcl and expected)."""
+                             limit: bool | str = True, calibration: str | bool | None = None,
+                             plane_options: dict | None = None, options: tuple | None = None) -> AnalysisEntry:
+    """An analysis computed by the engine from the card's [analysis]: a fit of ``fit_measurement`` or a
+    calibration (``calibration = NAME`` of [analysis.calibration.NAME]; True: the only one) as its ``fit``,
+    and/or limits (``limit = True``: the card's [analysis.limit]; a name: its [analysis.limit.NAME]).
+    ``options``: the --option names it takes (default all of runner.LIMIT_OPTIONS; an analysis whose likelihood
+    kind has no Asimov projection drops truncation, pcl and expected); ``plane_options`` documents the limit
+    plane's own --option keys."""
     names = tuple(LIMIT_OPTION_DOCS) if options is None else tuple(options)
     opts = {k: LIMIT_OPTION_DOCS[k] for k in names}
-    return register_analysis(AnalysisEntry(name=name, summary=summary, default_detector=card,
-                                           fit=engine_fit(fit_measurement) if fit_measurement else None,
+    opts.update(plane_options or {})
+    if calibration:
+        fit = engine_calibration(name, calibration if isinstance(calibration, str) else None)
+    else:
+        fit = engine_fit(fit_measurement) if fit_measurement else None
+    return register_analysis(AnalysisEntry(name=name, summary=summary, default_detector=card, fit=fit,
                                            limit=engine_limit(name, limit if isinstance(limit, str) else None, names)
                                            if limit else None,
                                            limit_options=opts if limit else {}))
@@ -278,5 +314,34 @@ def plot_fit(exp, rep, path) -> None:
     plt.close(fig)
 
 
+def plot_calibration(exp, res, path) -> None:
+    """A calibrated expected limit curve over its reference (raw rows per digitisation, smoothed curve)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .io import save_figure
+    from .stats.calibration import reference_points, settings
+
+    cfg = settings(exp, res.name)
+    xs, ys, groups = reference_points(exp, cfg)
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for g in (dict.fromkeys(groups) if groups is not None else [None]):
+        sel = np.ones(len(xs), bool) if g is None else groups == g
+        ax.plot(xs[sel], ys[sel], ".", ms=3, label=f"published ({g})" if g else "published")
+    ax.plot(res.masses, res.reference, "-", color="0.5", lw=1, label=f"reference (smoothed ±{cfg['smoothing']:g})")
+    ax.plot(res.masses, res.limit, "k-", lw=2, label=f"{exp.label} calibrated card (expected)")
+    ax.set_yscale("log")
+    ax.set_xlabel(cfg["reference"]["x"])
+    ax.set_ylabel(cfg["reference"]["y"])
+    ax.set_title(f"{exp.label} calibration '{res.name}': max factor {res.max_factor:.2f}", fontsize=10)
+    # outside the axes: inside, it hid curves
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+    fig.subplots_adjust(right=0.62)
+    save_figure(fig, path)
+    plt.close(fig)
+
+
 __all__ = ["register_engine_process", "register_engine_analysis", "experiment_of", "fit_printout",
-           "plot_expected", "plot_fit"]
+           "plot_expected", "plot_fit", "plot_calibration"]

@@ -5,7 +5,8 @@ the spirit of GLoBES' AEDL::
 
     [card]         name, description, label, processes the card serves
     [source]       the source card and the exposure in its natural unit (protons on target, ...)
-    [target]       material (formula or composition; natural elements expand to isotopes), mass
+    [target]       material (formula or composition; natural elements expand to isotopes), mass (optional:
+                   processes without a target, e.g. meson decays, need none)
     [[response]]   the detector response: an ordered chain of stages (nudmsim/response/stage.py)
     [observables]  the analysis axes and their binning (nudmsim/observables.py)
     [analysis]     data, samples, modifiers, measurements (nudmsim/analysis_card.py -> a Workspace)
@@ -173,7 +174,7 @@ class Experiment:
         self.source_kind = kind
         self.source_values = validate(src_table, sk.schema, path=path, prefix="source")
         self.source = sk.build(self.source_card, self.source_values, path, self.resolve_file)
-        self.target = target_from_card(data.get("target"), path)
+        self.target = target_from_card(data["target"], path) if data.get("target") is not None else None
         self.observables = Observables.from_card(data.get("observables"), path, self.resolve_file)
         resp = data.get("response", [])
         if not isinstance(resp, list):

@@ -7,15 +7,20 @@
   (:mod:`nudmsim.models.planes`), one point per mass, mapped over Dask (:func:`nudmsim.scan.map_points`).
 
 Limit options (``[analysis.limit]`` of the card, overridable with ``--option``): ``measurement`` (the
-likelihood configuration used), ``method`` (plr | cls | delta-chi2 for the Poisson likelihood; a named
-likelihood kind lists its own, e.g. table for binwise_table; default: the kind's first), ``truncation``
-(pcl | zero | none, lower Asimov bands), ``pcl`` (the power constraint of observed PLR limits, in sigma, or
-no), ``expected`` (also the Asimov median and bands with the observed limit).
+likelihood configuration used), ``method`` (plr | cls | delta-chi2 for the Poisson likelihood; a named likelihood
+kind lists its own, e.g. table for binwise_table, published for published_limit; default: the kind's first),
+``truncation`` (pcl | zero | none, lower Asimov bands), ``pcl`` (the power constraint of observed PLR limits, in
+sigma, or no), ``expected`` (also the Asimov median and bands with the observed limit), ``reference`` (yes | no:
+overlay the card's published curve, or the plane's own reference such as a thermal target); a limit plane adds
+its own options (e.g. ``m4`` and ``y_L`` of ``y_mu``), which fix the model parameters it does not scan.
 
 A card whose analysis serves several limits names them: ``[analysis.limit.NAME]`` tables, selected by the
-analysis entry (``register_engine_analysis(..., limit="NAME")``); a single ``[analysis.limit]`` table is the
-only one.  Scan masses: ``masses = [...]`` or ``mass_grid = [lo, hi, n]`` (n log-spaced), in the plane's x
-unit; ``reference = { file, x, y, label }`` overlays a published curve.
+analysis entry (``register_engine_analysis(..., limit="NAME")``); a single ``[analysis.limit]`` table is the only
+one.  Scan masses: ``masses = [...]`` or ``mass_grid = [lo, hi, n]`` (n log-spaced), in the plane's x unit.
+``asimov_only = true`` marks a release without public data (its background calibrated on its published
+result): its limits are the Asimov median and bands, as with ``--projected``.  ``reference = { file, x, y,
+label, select, x_scale }`` overlays a published curve.  The limit on the signal strength mu becomes the plane's
+y as y_ref * mu**power (:class:`nudmsim.models.planes.LimitPlane`).
 """
 from __future__ import annotations
 
@@ -40,13 +45,18 @@ LIMIT = Section("analysis.limit", "limit-scan settings of the card (each overrid
     Field("method", str, default=None, doc="limit method (default: the likelihood kind's first: plr for poisson)"),
     Field("truncation", str, default="pcl", choices=("pcl", "zero", "none"), doc="lower Asimov bands"),
     Field("pcl", str, default="-1", doc="power constraint of observed PLR limits in sigma, or \"no\""),
+    Field("asimov_only", bool, default=False,
+          doc="the release publishes no data (only its result): limits are the Asimov median and bands of the "
+              "card, as with --projected (e.g. a background calibrated on the published limit)"),
     Field("reference", dict, default=None,
-          doc="{ file, x, y, label }: a published curve overlaid on the plot (x in the plane's unit)"),
+          doc="{ file, x, y, label, select, x_scale }: a published curve overlaid on the plot (x in the plane's "
+              "unit; select = { column = value } keeps rows)"),
 ))
 
-#: the --option names every engine limit takes
-LIMIT_OPTIONS = ("measurement", "method", "truncation", "pcl", "expected")
-OPTION_CHOICES = {"truncation": ("pcl", "zero", "none"), "expected": ("yes", "no", "1", "0", "true", "false")}
+#: the --option names every engine limit takes (a plane adds its own, e.g. m4 and y_L)
+LIMIT_OPTIONS = ("measurement", "method", "truncation", "pcl", "expected", "reference")
+OPTION_CHOICES = {"truncation": ("pcl", "zero", "none"), "expected": ("yes", "no", "1", "0", "true", "false"),
+                  "reference": ("yes", "no", "1", "0", "true", "false")}
 
 
 @dataclass
@@ -132,9 +142,12 @@ def limit_table(exp, name: str | None = None) -> tuple[dict, str]:
 
 def limit_settings(exp, options: dict, name: str | None = None) -> dict:
     """The card's [analysis.limit] (or [analysis.limit.NAME]) updated by --option values (validated: a bad
-    value is a one-line error)."""
+    value is a one-line error).  Options of the limit plane go to ``cfg["plane_options"]``."""
+    from .models import planes
+
     tab, key = limit_table(exp, name)
     cfg = validate(tab, LIMIT, path=exp.card.path, prefix=key)
+    plane = planes.get(cfg["plane"])
     cfg["key"] = key
     kind = exp.analysis.kind
     cfg["kind"] = kind.name
@@ -158,6 +171,10 @@ def limit_settings(exp, options: dict, name: str | None = None) -> dict:
                             "give [lo, hi, n] with 0 < lo < hi and a whole n >= 2")
         cfg["masses"] = np.geomspace(lo, hi, int(n)).tolist()
     opts = dict(options)
+    unknown = sorted(set(opts) - set(LIMIT_OPTIONS) - set(plane.options))
+    if unknown:
+        raise NudmsimError(f"unknown --option {unknown[0]} for the {plane.name} limit of {exp.name} (options: "
+                           f"{', '.join(LIMIT_OPTIONS + tuple(plane.options))})")
     if "method" in opts and str(opts["method"]).lower() not in kind.methods:
         raise NudmsimError(f"--option method={opts['method']}: choose one of {', '.join(kind.methods)} "
                            f"(the {kind.name} likelihood)")
@@ -174,6 +191,8 @@ def limit_settings(exp, options: dict, name: str | None = None) -> dict:
     cfg.update({k: (str(v).lower() if k == "method" else v) for k, v in opts.items()
                 if k in ("method", "truncation", "pcl", "measurement")})
     cfg["expected"] = str(opts.get("expected", "no")).lower() in ("1", "yes", "true", "on")
+    cfg["show_reference"] = str(opts.get("reference", "yes")).lower() in ("1", "yes", "true", "on")
+    cfg["plane_options"] = {k: str(v) for k, v in opts.items() if k in plane.options}
     return cfg
 
 
@@ -190,24 +209,24 @@ def limit_point(args) -> dict:
     out = {"x": x, "y_ref": math.nan, "observed": math.nan, "expected": math.nan, "note": ""}
     t0 = time.perf_counter()
     try:
-        pt = plane.point(x, ratio, ref)
+        pt = plane.point(x, ratio, ref, cfg.get("plane_options"))
         out["y_ref"] = y_ref = plane.y(pt)
         ws = exp.workspace(cfg["measurement"], point=pt, process=cfg["process"])
         spec = ws.spec()
         sig = float(sum(np.sum(s.nominal) for s in ws.samples if s.name == "signal"))
-        if not sig > 0:
+        if ws.kind == "poisson" and not sig > 0:
             raise NudmsimError(f"{plane.x_name} = {x:g} {plane.x_unit}: no expected signal (outside the reach)")
         method = cfg["method"]
         if projected or cfg["expected"]:
             el = expected_limit(spec, cl=exp.analysis.values["cl"], method=method, truncation=cfg["truncation"])
-            out["expected"] = el.median * y_ref
-            out["bands"] = {k: b * y_ref for k, b in el.bands.items()}
+            out["expected"] = float(plane.scale(el.median, y_ref))
+            out["bands"] = {k: float(plane.scale(b, y_ref)) for k, b in el.bands.items()}
         if not projected:
             pcl = cfg["pcl"]
             pc = None if str(pcl).lower() in ("no", "none", "off") else float(pcl)
             ul = upper_limit(spec, cl=exp.analysis.values["cl"], method=method,
                              power_constraint=pc if method == "plr" else None)
-            out["observed"] = ul.mu_up * y_ref
+            out["observed"] = float(plane.scale(ul.mu_up, y_ref))
             out["mu_hat"] = ul.mu_hat
             out["note"] = f"{plane.x_name}={x:.3g}: {ul.note}" if ul.note else ""
     except NudmsimError as exc:
@@ -226,16 +245,19 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
 
     cfg = limit_settings(exp, options or {}, limit)
     plane = planes.get(cfg["plane"])
-    if (projected or cfg["expected"]) and not exp.analysis.kind.projection:
-        raise NudmsimError(f"experiment '{exp.name}': the {exp.analysis.kind.name} likelihood has no Asimov "
-                           "projection (no background model): drop --projected / expected")
+    kind = exp.analysis.kind
+    asimov_only = cfg["asimov_only"]
+    projected = bool(projected) or asimov_only
+    if (projected or cfg["expected"]) and not kind.projection:
+        raise NudmsimError(f"experiment '{exp.name}': the {kind.name} likelihood has no Asimov projection "
+                           "(no background model): drop --projected / expected")
     ref = {}
     for k, v in (params or {}).items():
         if k not in plane.reference_keys:
             raise NudmsimError(f"limit on {exp.name}: unknown --set {k} (only {', '.join(plane.reference_keys)}: "
                                "the reference couplings of the signal template; the limit does not depend on them)")
         ref[k] = float(v)
-    if projected is False and exp.analysis.observed is None:
+    if projected is False and exp.analysis.observed is None and kind.name == "poisson":
         raise NudmsimError(f"experiment '{exp.name}' is a projection (no [analysis.data]): add --projected")
     if cfg["method"] == "delta-chi2" and (projected or cfg["expected"]):
         raise NudmsimError("expected limits support methods plr and cls, not delta-chi2")
@@ -248,20 +270,21 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
     gen = exp.generator(cfg["process"])
     keep, dropped, reason = [], [], ""
     for m in masses:
+        pt = plane.point(m, ratio, ref, cfg["plane_options"])      # a bad ratio or option is an error
         try:
-            gen.check(plane.point(m, ratio, ref), exp)
+            gen.check(pt, exp)
             keep.append(m)
         except NudmsimError as exc:
-            if "r = m_phi/m_X" in str(exc):
-                raise
             dropped.append(m)
             reason = str(exc)
     if not keep:
         raise NudmsimError(f"no scan point is kinematically allowed ({reason})")
     if dropped and progress:
         print(f"note: {len(dropped)} point(s) dropped: {reason}", file=sys.stderr)
-    pts = [(str(exp.card.path), float(m), float(ratio), bool(projected), cfg, ref) for m in keep]
+    pts = [(str(exp.card.path), float(m), float(ratio), projected, cfg, ref) for m in keep]
     at = f", {plane.ratio_name} = {ratio:g}" if plane.has_ratio else ""
+    at += "".join(f", {k} = {v}" for k, v in {**{k: d for k, (d, _) in plane.options.items()},
+                                               **cfg["plane_options"]}.items())
     res = map_points(limit_point, pts, scheduler=scheduler, progress=progress, label=f"{exp.name}{at}")
     x = np.array([r["x"] for r in res])
     obs = np.array([r["observed"] for r in res])
@@ -275,48 +298,54 @@ def limit_curve(exp, *, masses=None, ratio=None, projected=False, options=None, 
     bands = {k: np.array([r.get("bands", {}).get(k, math.nan) for r in res]) for k in ("-2", "-1", "+1", "+2")} \
         if with_exp else {}
     notes = sorted({r["note"] for r in res if r["note"]})
-    what = "projected (Asimov, median and bands)" if projected else "observed"
+    if not np.isfinite(obs).any() and (expd is None or not np.isfinite(expd).any()):
+        raise NudmsimError(f"{exp.name}: no limit at any point ({notes[0] if notes else 'no sensitivity'})")
+    what = ("Asimov median and bands of the card (the release publishes no data; observed column NaN)"
+            if asimov_only else "projected (Asimov, median and bands)" if projected else "observed")
     mdesc = exp.analysis.measurement(cfg["measurement"]).get("description", "")
     how = {"plr": "CCGV asymptotics", "cls": "CCGV asymptotics", "delta-chi2": "Delta chi2 quantile",
            "table": "the release's toy-MC critical values", "bound": "most-constraining-bin Poisson bound",
+           "published": "the release's own limit, rescaled",
            "maximum_gap": "Yellin's maximum gap on the released events, no background subtracted"}
-    prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; likelihood {cfg['kind']}; "
+    prov = (f"nudmsim {exp.name} {what}; card sha256 {exp.card.sha256[:12]}; likelihood {kind.name}; "
             f"measurement {cfg['measurement'] or 'default'}{' (' + mdesc.replace('; ', ', ') + ')' if mdesc else ''}; "
-            f"method {cfg['method']} ({how.get(cfg['method'], cfg['method'])}){at.replace(',', ';', 1)}")
+            f"method {cfg['method']} ({how.get(cfg['method'], cfg['method'])}){at.replace(',', ';')}")
     if dropped:
         prov += f"; {len(dropped)} point(s) outside the kinematic reach dropped"
     if notes:
         prov += "; notes: " + " | ".join(notes)[:500]
     cl = exp.analysis.values["cl"]
+    label = ("projection" if exp.info["status"] == "projection" or (projected and not asimov_only) else
+             "expected" if asimov_only else "")
     return LimitCurve(x=x, observed=obs, x_label=plane.x_name, y_label=plane.y_name, x_unit=plane.x_unit,
-                      y_unit=plane.y_unit, title=f"{exp.label} {cfg['process']}, {cl:.0%} CL{at}", expected=expd,
-                      bands=bands, cl=cl, provenance=prov, reference=reference_curve(exp, cfg))
+                      y_unit=plane.y_unit, title=f"{exp.label} {cfg['process']}, {cl:.0%} CL"
+                      f"{' ' + label if label else ''}{at}", expected=expd, bands=bands, cl=cl, provenance=prov,
+                      reference=reference_curve(exp, cfg, plane, x, ratio) if cfg["show_reference"] else None)
 
 
-def reference_curve(exp, cfg: dict):
-    """(x, y, label) of the published curve named by the limit's ``reference`` table, or None."""
+def reference_curve(exp, cfg: dict, plane, x, ratio):
+    """(x, y, label) of the published curve named by the limit's ``reference`` table, else the plane's own
+    reference (e.g. a thermal target), or None."""
     ref = cfg.get("reference")
     if not ref:
-        return None
+        if plane.reference is None:
+            return None
+        y, label = plane.reference(np.asarray(x, float), ratio, cfg["plane_options"])
+        return np.asarray(x, float), np.asarray(y, float), label
     from .errors import CardError
-    from .response.tables import read_table
+    from .stats.published import read_curve
 
     key = f"{cfg.get('key', 'analysis.limit')}.reference"
-    bad = set(ref) - {"file", "x", "y", "label"}
+    bad = set(ref) - {"file", "x", "y", "label", "select", "x_scale"}
     if bad or not {"file", "x", "y"} <= set(ref):
-        raise CardError(exp.card.path, key, f"has keys {sorted(ref)}", "give { file, x, y, label }")
+        raise CardError(exp.card.path, key, f"has keys {sorted(ref)}",
+                        "give { file, x, y, label, select, x_scale }")
     path = exp.resolve_file(ref["file"], f"{key}.file")
     try:
-        header, arr = read_table(path)
-        for k in ("x", "y"):
-            if ref[k] not in header:
-                raise CardError(exp.card.path, f"{key}.{k}", f"{path.name} has no column '{ref[k]}'")
-        read_table(path, increasing=(ref["x"],), nonnegative=(ref["y"],))
-    except CardError:
-        raise
+        rx, ry = read_curve(path, ref["x"], ref["y"], ref.get("select", {}), float(ref.get("x_scale", 1.0)))
     except NudmsimError as exc:
-        raise CardError(exp.card.path, f"{key}.file", str(exc)) from None
-    return arr[:, header.index(ref["x"])], arr[:, header.index(ref["y"])], ref.get("label", path.stem)
+        raise CardError(exp.card.path, key, str(exc)) from None
+    return rx, ry, ref.get("label", path.stem)
 
 
 __all__ = ["FitReport", "fit_measurement", "limit_curve", "limit_point", "limit_settings", "limit_table", "LIMIT",

@@ -70,6 +70,13 @@ def present_fields(card):
         except (KeyError, TypeError):
             continue
         out[k] = f
+    if card.card_kind == "experiment":      # [source] is declared by the source kind of the named source card
+        from nudmsim.sources import source_kind
+
+        src = cards.load_source(card.data["source"]["card"])
+        for f in source_kind(src.card_kind).schema.fields:
+            if f.name in card.data["source"] and f.name != "card":     # (a missing 'card' is its own error)
+                out[f"source.{f.name}"] = f
     return out
 
 
@@ -80,16 +87,13 @@ def is_number_field(f) -> bool:
 
 def build(card):
     """What the library builds from a card of each kind (source, response, detector, background...)."""
-    from nudmsim.analyses import _meson_limits as ml, cosmology as cosmo, meson, w_boson as wb
+    from nudmsim.analyses import cosmology as cosmo, w_boson as wb
     from nudmsim.experiment import Experiment
     from nudmsim.sources import halo, meson_beams, pp, sns
 
     kind = card.card_kind
     if kind == "experiment":
         Experiment(card)          # source, target, stages (their tables), observables, analysis (its data file)
-    elif kind == "meson_decay":
-        meson._source_and_response(card)
-        ml.background_params(card)
     elif kind == "collider_w":
         wb._setup(card)
     elif kind == "cosmology":

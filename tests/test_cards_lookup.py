@@ -10,6 +10,7 @@ import pytest
 from card_helpers import ROOT, _COUNTER, dump_toml
 from nudmsim import cards, constants as c
 from nudmsim.errors import CardError, NudmsimError
+from nudmsim.paths import resource_dir
 from nudmsim.schema import Section
 
 
@@ -46,7 +47,7 @@ def _experiment(path):
 def test_source_card_next_to_the_detector_card_wins(tmp_path, monkeypatch):
     sns_text = cards.load_source("sns").text
     det = _gwh_variant(tmp_path)            # the GWh -> POT conversion uses the source card's proton energy
-    assert _experiment(det).source_card.path == ROOT / "fluxes" / "sns.toml"              # fluxes/ last
+    assert _experiment(det).source_card.path == resource_dir("fluxes") / "sns.toml"     # fluxes/ last
     envdir = tmp_path / "env"
     envdir.mkdir()
     (envdir / "sns.toml").write_text(sns_text.replace("proton_kinetic_energy_GeV = 1.0", "proton_kinetic_energy_GeV = 0.5"))

@@ -203,11 +203,12 @@ def test_model_dependent_and_cross_key_checks(tmp_path):
     with pytest.raises(CardError, match=r"relic.omega_dm_h2': must be > 0"):
         cards.load_detector(write_card(tmp_path, cosmo))
     na62 = copy.deepcopy(cards.load_detector("na62").data)
-    na62["background"]["from_card"] = "na62"      # a scaled background naming itself
+    bkg = [s for s in na62["analysis"]["sample"] if s["name"] == "background"][0]
+    bkg["parametric"]["indx"] = bkg["parametric"].pop("index")      # a misspelt shape parameter
     p = write_card(tmp_path, na62, "na62.toml")
-    from nudmsim.analyses import _meson_limits as ml
-    with pytest.raises(CardError, match="background.from_card.*no power_law background"):
-        ml.background_params(cards.load_detector(p))
+    from nudmsim.experiment import Experiment
+    with pytest.raises(CardError, match=r"parametric.indx': is not a parameter of power_law"):
+        Experiment(cards.load_detector(p))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_trace_matches_explicit_dirac_matrices():
     rng = np.random.default_rng(3)
     M, ml, mc, mp = c.M_KAON, c.M_MUON, 20.0, 60.0
     from nudmsim.models.neutrino_portal import NeutrinoPortal
-    from nudmsim.sources.meson_beams import three_body_rest
+    from nudmsim.generators.meson_kinematics import three_body_rest
 
     model = NeutrinoPortal(mc, mp, 1e6, 1.0, U_mu4=0.1)
     pl, pchi, pphi = three_body_rest(model, "K", "mu", 5, rng)

@@ -142,12 +142,15 @@ def test_malformed_scheduler_address_is_one_line(tmp_path, capsys, address):
 def test_e949_calibration_legend_leaves_the_curves_visible(monkeypatch, tmp_path):
     """`nudmsim fit meson-2body --plot`: the legend sat on the KEK E089 curve and its label."""
     import nudmsim.io
-    from nudmsim.analyses import _meson_limits as ml
+    from nudmsim.entries import plot_calibration
+    from nudmsim.experiment import Experiment
+    from nudmsim.stats.calibration import CalibrationResult
 
     figs = []
     monkeypatch.setattr(nudmsim.io, "save_figure", lambda fig, path: figs.append(fig))
     m = np.linspace(180.0, 300.0, 5)
-    ml._plot_calibration(tmp_path / "c.png", m, 3e-8 * (180.0 / m) ** 3)
+    res = CalibrationResult("e949", {}, m, 3e-8 * (180.0 / m) ** 3, 3e-8 * (180.0 / m) ** 3, 1.0, 0.0)
+    plot_calibration(Experiment.load("e949"), res, tmp_path / "c.png")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = figs[0]
@@ -214,12 +217,14 @@ def test_unsupported_plot_format_is_refused_before_any_output(tmp_path, capsys, 
      "unknown --option quench for borexino-x2nu (options: measurement, method)"),
     (["borexino-x2nu", "--projected", "--masses", "80"], "borexino-x2nu has no projection: drop --projected"),
     (["coherent2017", "--option", "methd=cls", "--masses", "10"],
-     "unknown --option methd for coherent2017 (options: measurement, method, truncation, pcl, expected)"),
-    (["kaon-pi-phi", "--option", "foo=1"], "unknown --option foo for kaon-pi-phi (options: none)"),
+     "unknown --option methd for coherent2017 (options: measurement, method, truncation, pcl, expected, reference)"),
+    (["kaon-pi-phi", "--option", "foo=1"],
+     "unknown --option foo for kaon-pi-phi (options: measurement, method, truncation, pcl, expected, reference)"),
     (["kaon-pi-phi", "--projected"], "kaon-pi-phi has no projection: drop --projected"),
     (["meson-2body", "--ratio", "3", "--masses", "200"], "meson-2body has no second curve parameter: drop --ratio"),
     (["meson-3body", "--option", "m_4=400GeV", "--masses", "20"],
-     "unknown --option m_4 for meson-3body (options: m4, y_L)"),
+     "unknown --option m_4 for meson-3body (options: measurement, method, truncation, pcl, expected, reference, "
+     "m4, y_L)"),
     (["atlas-w", "--ratio", "3", "--masses", "30000"], "atlas-w has no second curve parameter: drop --ratio"),
 ])
 def test_limit_refuses_what_the_analysis_would_ignore(tmp_path, capsys, argv, message):

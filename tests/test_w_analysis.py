@@ -140,8 +140,8 @@ def test_generate_reduced_columns_equal_full_record(card):
     full = wb.generate(params, card, 20_000, np.random.default_rng(8)).events
     part = wb.generate(params, card, 20_000, np.random.default_rng(8), columns=["reco_l_pt", "mt", "is_nu4"]).events
     assert set(part.fields) == {"reco_l_pt", "mt", "is_nu4", "weight", "process_id", "target_id"}
-    for k in part.fields:        # the fused path skips the (rotation-invariant) azimuth: equal up to rounding
-        assert np.allclose(np.asarray(part[k]), np.asarray(full[k]), rtol=1e-12, atol=1e-12), k
+    for k in part.fields:        # the fused path works at W azimuth 0: equal up to rounding (m_T ~ 0 loses digits)
+        assert np.allclose(np.asarray(part[k]), np.asarray(full[k]), rtol=1e-12, atol=1e-6), k
     assert set(full.fields) == set(wb.ALL_COLUMNS)
     with pytest.raises(NudmsimError, match="unknown column 'l_ptt'"):
         wb.generate(params, card, 10, np.random.default_rng(1), columns=["l_ptt"])
@@ -150,7 +150,6 @@ def test_generate_reduced_columns_equal_full_record(card):
 def test_limit_with_backgrounds_is_weaker_and_stats_only_backgrounds_cost_little(card):
     # the card's backgrounds (constrained normalisations) can only weaken the limit; with their normalisations
     # fixed (norm_error -> 0) they only add Poisson noise: the limit moves by about sqrt(1 + B/S)
-    from dataclasses import replace
 
     src, resp = wb._setup(card)
     s = ws.generate_sample(src, 1_000_000, np.random.default_rng(52))

@@ -28,7 +28,8 @@ class ToyPDF:
         if pid == 21:
             v = self.g * 3 * xx**-1.2 * (1 - xx) ** 5
         elif pid in (1, 2):
-            v = (2.0 if pid == 2 else 1.0) * xx**-0.5 * (1 - xx) ** (3 + pid) + self.sea * 0.3 * xx**-1.15 * (1 - xx) ** 7
+            v = ((2.0 if pid == 2 else 1.0) * xx**-0.5 * (1 - xx) ** (3 + pid)
+                 + self.sea * 0.3 * xx**-1.15 * (1 - xx) ** 7)
         else:
             v = self.sea * 0.3 * xx**-1.15 * (1 - xx) ** 7 * (1 + 0.1 * abs(pid))
         return np.where(inside, v, 0.0)

@@ -242,7 +242,7 @@ def sample_w(u, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang,
 
 
 @njit(cache=True, inline="always")
-def _event_s(mm, wpx, wpy, ptw, q, cq, e, o, kE, kx, ky, kz, zl, zx, zy, m4, xscale, lres, lpar, gaps, rec,
+def _event_s(mm, cph, sph, ptw, q, cq, e, o, kE, kx, ky, kz, zl, zx, zy, m4, xscale, lres, lpar, gaps, rec,
              sel, f_unif):
     """Reconstruct one event; returns (pt_true, pt_reco, met, mt, ut, selected, w_decay, phase_space).
     The charged lepton carries a fraction ``xscale`` of the massless decay product's momentum (1 for W -> l nu,
@@ -262,8 +262,9 @@ def _event_s(mm, wpx, wpy, ptw, q, cq, e, o, kE, kx, ky, kz, zl, zx, zy, m4, xsc
     sr = _rel_sigma(pt, kE / kt, she, lpar[0], lres)
     ptr = max(pt * (1.0 + sr * zl), 0.0)
     sg = math.sqrt(rec[0] * rec[0] + (rec[1] * ptw) ** 2)
-    ux = -wpx + sg * zx
-    uy = -wpy + sg * zy
+    # noise components (zx, zy) parallel and perpendicular to p_T^W (collider.recoil)
+    ux = -ptw * cph + sg * (zx * cph - zy * sph)
+    uy = -ptw * sph + sg * (zx * sph + zy * cph)
     lpx = ptr * kx / kt
     lpy = ptr * ky / kt
     mx = -(lpx + ux)
@@ -280,7 +281,7 @@ def reconstruct(m, ptw, phi, q, cos_q, e_dens, o_dens, kE, kx, ky, kz, zl, zx, z
                 rec, sel, f_unif, o_pt, o_ptr, o_met, o_mt, o_ut, o_sel, o_wdec, o_ps):
     """Reconstruct every event; ``m4`` is an array (the neutrino mass of each event)."""
     for i in range(m.shape[0]):
-        a = _event_s(m[i], ptw[i] * math.cos(phi[i]), ptw[i] * math.sin(phi[i]), ptw[i], q[i], cos_q[i],
+        a = _event_s(m[i], math.cos(phi[i]), math.sin(phi[i]), ptw[i], q[i], cos_q[i],
                      e_dens[i], o_dens[i], kE[i], kx[i], ky[i], kz[i], zl[i], zx[i], zy[i], m4[i], xscale[i], lres,
                      lpar, gaps, rec, sel, f_unif)
         o_pt[i], o_ptr[i], o_met[i], o_mt[i], o_ut[i], o_sel[i], o_wdec[i], o_ps[i] = a
@@ -303,8 +304,9 @@ def prepare(m, ptw, phi, kE, kx, ky, kz, zl, zx, zy, lres, lpar, gaps, rec, sel,
         wpx = ptw[i] * math.cos(phi[i])
         wpy = ptw[i] * math.sin(phi[i])
         sg = math.sqrt(rec[0] * rec[0] + (rec[1] * ptw[i]) ** 2)
-        o_ux[i] = -wpx + sg * zx[i]
-        o_uy[i] = -wpy + sg * zy[i]
+        cph, sph = math.cos(phi[i]), math.sin(phi[i])
+        o_ux[i] = -wpx + sg * (zx[i] * cph - zy[i] * sph)
+        o_uy[i] = -wpy + sg * (zx[i] * sph + zy[i] * cph)
         pt0 = 0.5 * m[i] * kt
         sr = _rel_sigma(pt0, o_cosh[i], ae, lpar[0], lres)
         ptr = pt0 * (1.0 + sr * zl[i])
@@ -345,23 +347,25 @@ def histogram_compact(m, kt, cosh_eta, aeta, cphi, sphi, ux, uy, q, cos_q, e_den
         h2[b] += w * w
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def events_fused(u, z, u_choice, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide,
                  f_unif, m4, u2, lres, lpar, gaps, rec, sel, o_heavy, o_pt, o_ptr, o_met, o_mt, o_ut, o_sel, o_wdec,
                  o_total):
-    """``w-lepton`` events in one pass: sample the boson and decay, choose light nu or nu_4 with u_choice against
-    the branching (1 - U2) : U2 (1 - r)^2 (1 + r/2), and reconstruct (:func:`_event_s`).  Same random numbers and
-    physics as sample_w + reconstruct (the same events, up to rounding)."""
-    for i in range(u.shape[0]):
+    """``w-lepton`` events in one pass: sample the boson and decay at W azimuth 0 (every observable is independent
+    of it, the recoil noise being defined along and across p_T^W), choose light nu or nu_4 with u_choice against the
+    branching (1 - U2) : U2 (1 - r)^2 (1 + r/2), and reconstruct (:func:`_event_s`).  Same random numbers and
+    physics as sample_w + reconstruct (the same events, up to rounding).  Events are independent: the loop runs
+    on the numba threads (each event writes only its own outputs, so the result does not depend on them)."""
+    for i in prange(u.shape[0]):
         r = _sample_one(u, i, mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang, gpar, guide, f_unif,
-                        True)
+                        False)
         mm, ptw, ch = r[0], r[2], r[4]
-        e, o = r[14], r[15]
+        e, o = _angular_of(u, i, ch, r[1], r[5], r[6], ang, gpar)
         rr = min((m4 / mm) ** 2, 1.0)
         heavy_rate = u2 * ((1.0 - rr) ** 2 * (1.0 + 0.5 * rr) if rr < 1.0 else 0.0)
         total = (1.0 - u2) + heavy_rate
         heavy = u_choice[i] * max(total, 1e-300) < heavy_rate
-        a = _event_s(mm, ptw * r[12], ptw * r[13], ptw, ch, r[6], e, o, r[8], r[9], r[10], r[11], z[0, i], z[1, i],
+        a = _event_s(mm, 1.0, 0.0, ptw, ch, r[6], e, o, r[8], r[9], r[10], r[11], z[0, i], z[1, i],
                      z[2, i], m4 if heavy else 0.0, 1.0, lres, lpar, gaps, rec, sel, f_unif)
         o_heavy[i] = heavy
         o_pt[i], o_ptr[i], o_met[i], o_mt[i], o_ut[i], o_sel[i], o_wdec[i] = a[0], a[1], a[2], a[3], a[4], a[5], a[6]
@@ -433,7 +437,8 @@ def generate_histogram_parallel(u, z, mode, p_plus, inv_m, masses, ys, norms, fl
         a = blk * n // nblk
         e = (blk + 1) * n // nblk
         generate_histogram(u[a:e], z[:, a:e], mode, p_plus, inv_m, masses, ys, norms, flat, tabs, inv_pt, ang,
-                           gpar, guide, f_unif, m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, hb[blk], hb2[blk])
+                           gpar, guide, f_unif, m4, lres, lpar, gaps, rec, sel, with_ps, obs, lo, width, hb[blk],
+                           hb2[blk])
     for blk in range(nblk):
         for j in range(nb):
             h[j] += hb[blk, j]

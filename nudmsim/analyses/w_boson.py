@@ -357,7 +357,8 @@ def limit_curve(card, *, lepton="mu", charge="plus", lumi_fb=None, masses=None, 
         provenance=(f"nudmsim atlas-w: {n_events} generated W, seed {seed}; card {card.name}; source {src.provenance}; "
                     f"lepton pT {edges[0] / GeV:g}-{edges[-1] / GeV:g} GeV, {len(edges) - 1} bins; "
                     f"normalisation constrained at {resp.norm_sigma:.0%}; "
-                    + (f"backgrounds {', '.join(f'{b[0]} ({b[2]:.0%})' for b in bkgs)}; " if bkgs else "no backgrounds; ")
+                    + (f"backgrounds {', '.join(f'{b[0]} ({b[2]:.0%})' for b in bkgs)}; " if bkgs
+                       else "no backgrounds; ")
                     + "CCGV q~ expected limit"),
         reference=ref)
 

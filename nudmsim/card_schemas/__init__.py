@@ -10,9 +10,8 @@ never in the code that reads a value.
 module                 kinds
 =====================  ==========================================================================
 ``sources``            ``pi_dar`` (SNS), ``halo`` (SHM), ``meson_source`` (stopped / in-flight K+), ``pp``
-``experiment``         ``experiment`` (engine cards: COHERENT, XENON1T, Borexino, ...)
+``experiment``         ``experiment`` (engine cards: COHERENT, XENON1T, Borexino, E949, NA62, ...)
 ``direct_detection``   ``dd-lowthreshold`` (CRESST-III, DarkSide-50)
-``meson``              ``meson_decay`` (E949, NA62)
 ``collider``           ``collider_w`` (ATLAS-like W response)
 ``cosmology``          ``cosmology``
 =====================  ==========================================================================

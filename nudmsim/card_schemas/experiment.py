@@ -86,7 +86,8 @@ def _resolver(path):
 
 register_card_schema("experiment", (
     Field("source", dict, doc="the source card and the exposure (keys depend on the source kind)"),
-    TARGET,
+    Field("target", TARGET, default=None, doc="the detector material (processes on a target need it; meson "
+                                              "decays do not)"),
     Field("response", list, item=dict, default=[], doc="the response chain, one [[response]] table per stage"),
     Field("observables", dict, doc="the analysis axes: column -> { range, width | bins | edges }"),
     Field("analysis", dict, default=None, doc="data, samples, measurements, limit settings"),

@@ -47,7 +47,7 @@ class Generator(Protocol):
 GENERATORS: dict[tuple[str, str], type] = {}
 
 #: modules that register generators (imported on first lookup)
-GENERATOR_MODULES = ["nudmsim.generators.pidar", "nudmsim.generators.halo"]
+GENERATOR_MODULES = ["nudmsim.generators.pidar", "nudmsim.generators.halo", "nudmsim.generators.meson"]
 
 
 def register_generator(cls):

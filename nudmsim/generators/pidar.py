@@ -38,6 +38,11 @@ class _Setup:
 
 def setup_of(exp) -> _Setup:
     t = exp.target
+    if t is None:
+        from ..errors import CardError
+
+        raise CardError(exp.card.path, "target", "is missing", "neutrino-nucleus scattering needs a [target] "
+                        "(material and mass_kg)")
     return _Setup(exp.source, list(t.nuclei), np.asarray(t.n_targets, float), t.form_factor)
 
 

@@ -144,3 +144,76 @@ class NeutrinoPortal:
             "Gamma(phi->chi nu) [MeV]": self.width_phi_to_chi_nu(),
             "Gamma(nu4->chi phi*) [MeV]": self.width_nu4_to_chi_phi(),
         }
+
+
+# ------------------------------------------------------------------------------------------------
+# limit planes (nudmsim.models.planes): |U_mu4|^2 vs m4 (K+ -> mu+ nu4) and Y_mu vs m_chi (K+ -> mu+ chi phi)
+# ------------------------------------------------------------------------------------------------
+def _u2_point(x, ratio, ref):
+    return {"m4": x, "U_mu4": float(ref.get("U_mu4", 1e-4)), "meson": 321.0, "lepton": 13.0}
+
+
+def _parse_m4(text, m_chi: float) -> float:
+    """m4 from --option m4=...: a multiple of m_chi ('10x') or a mass with a unit ('400GeV', '300')."""
+    from ..errors import NudmsimError
+    from ..registry import Param, parse_value
+
+    t = str(text).strip()
+    if t.endswith("x"):
+        try:
+            return float(t[:-1]) * m_chi
+        except ValueError:
+            pass
+    try:
+        return parse_value("m4", t, Param(1.0, "MeV"))
+    except NudmsimError:
+        raise NudmsimError(f"--option m4={text}: give a multiple of m_chi (e.g. 10x) or a mass (e.g. 400GeV)") from None
+
+
+def _parse_y_l(text) -> float:
+    from ..errors import NudmsimError
+
+    t = str(text).strip().lower()
+    try:
+        y = float(t[:-2] or 1.0) * math.pi if t.endswith("pi") else float(t)
+    except ValueError:
+        y = math.nan
+    if not 0 < y <= 4 * math.pi:
+        raise NudmsimError(f"--option y_L={text}: must be in (0, 4pi]")
+    return y
+
+
+def _y_point(x, ratio, ref, opts):
+    from ..errors import NudmsimError
+
+    if not ratio > 1.0:
+        raise NudmsimError(f"r = m_phi/m_chi = {ratio:g} must be > 1 (chi is the stable state; the seed uses 3)")
+    return {"m_chi": x, "m_phi": ratio * x, "m4": _parse_m4(opts["m4"], x), "y_L": _parse_y_l(opts["y_L"]),
+            "U_mu4": float(ref.get("U_mu4", 1e-3)), "U_e4": 0.0, "U_tau4": 0.0, "meson": 321.0, "lepton": 13.0}
+
+
+def _y_mu(p) -> float:
+    return p["y_L"] ** 4 * p["U_mu4"] ** 4 * (p["m_chi"] / p["m_phi"]) ** 4
+
+
+def _thermal_y(x, ratio, opts):
+    """Y of the thermal target <sigma v> = 1 pb ~ 3e-26 cm^3/s (seed 002): Y = 32 pi m_chi^2 sv (1 + 1/r^2)^2."""
+    sv = 3e-26 / (c.INV_MEV2_TO_CM2 * (c.C_LIGHT / (c.cm / c.s)))
+    return 32 * math.pi * np.asarray(x, float) ** 2 * sv * (1 + 1 / ratio**2) ** 2, "<sigma v> = 1 pb (thermal target)"
+
+
+def _register_planes():
+    from .planes import LimitPlane, register
+
+    register(LimitPlane("u2_mu4", "meson-2body", "m4", "MeV", "|U_mu4|^2", "", "", 0.0, _u2_point,
+                        lambda p: p["U_mu4"] ** 2, ("U_mu4",),
+                        "K+ -> mu+ nu4 with nu4 invisible: the rate is |U_mu4|^2 x Shrock's rho(m4) x B(K -> mu nu)"))
+    register(LimitPlane("y_mu", "meson-3body", "m_chi", "MeV", "Y_mu", "", "m_phi/m_chi", 3.0, _y_point, _y_mu,
+                        ("U_mu4",), "K+ -> mu+ chi phi: the rate goes as y_L^2 |U_mu4|^2 (off shell), so "
+                        "Y_mu = y_L^4 |U_mu4|^4 / r^4 scales as the square of the signal strength",
+                        power=2.0, options={"m4": ("10x", "m4 = 10 m_chi (10x, default) or a mass, e.g. 400GeV"),
+                                            "y_L": ("4pi", "dark Yukawa used for the nu4 width (default 4pi)")},
+                        reference=_thermal_y))
+
+
+_register_planes()

@@ -1,8 +1,13 @@
 """Limit planes: how a limit on a signal strength becomes a curve in a model's parameter plane.
 
 The signal template of a limit scan is made at a reference model point whose rate is proportional to the
-plane's y variable, so the upper limit on the signal strength mu gives y_up = mu_up * y(reference).  A plane
-names its x (scanned) variable, how a model point is made from (x, ratio, reference overrides) and y(point).
+plane's y variable raised to 1/``power``, so the upper limit on the signal strength mu gives
+y_up = y(reference) * mu_up**power (power 1: y is a cross section or a mixing |U|^2; 2: Y = y^4 |U|^4/r^4 of the
+neutrino portal, whose rate goes as y^2 |U|^2; 1/2: a coupling whose rate goes as its square).  A plane names its
+x (scanned) variable, how a model point is made from (x, ratio, reference overrides, plane options) and y(point).
+Plane ``options`` (``--option NAME=VALUE`` of ``nudmsim limit``, e.g. m4 = 10x or 400GeV for the neutrino portal)
+fix the model parameters the plane does not scan; ``reference(x, ratio, options)`` may give a curve to overlay
+(e.g. a thermal-relic target) when the card names none.
 
     plane = get("sigma_nc")
     pt = plane.point(10.0, 3.0, {})            # m_X = 10 MeV, m_phi = 3 m_X, reference couplings
@@ -10,8 +15,10 @@ names its x (scanned) variable, how a model point is made from (x, ratio, refere
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
+
+import numpy as np
 
 from ..errors import NudmsimError
 from ..schema import suggest
@@ -31,17 +38,29 @@ class LimitPlane:
     y_of: Callable[[dict], float]
     reference_keys: tuple = ()
     doc: str = ""
+    power: float = 1.0
+    options: dict = field(default_factory=dict)     # name -> (default text, doc)
+    reference: Callable | None = None               # (x array, ratio, options) -> (y array, label)
 
     @property
     def has_ratio(self) -> bool:
         """Whether the plane has a second parameter (``--ratio``); a plane without one ignores it."""
         return bool(self.ratio_name)
 
-    def point(self, x: float, ratio: float | None, ref: dict | None = None) -> dict:
-        return self.make_point(float(x), float(self.default_ratio if ratio is None else ratio), dict(ref or {}))
+    def point(self, x: float, ratio: float | None, ref: dict | None = None, options: dict | None = None) -> dict:
+        r = float(self.default_ratio if ratio is None else ratio)
+        if self.options:
+            opts = {k: d for k, (d, _) in self.options.items()}
+            opts.update(options or {})
+            return self.make_point(float(x), r, dict(ref or {}), opts)
+        return self.make_point(float(x), r, dict(ref or {}))
 
     def y(self, point: dict) -> float:
         return float(self.y_of(point))
+
+    def scale(self, mu, y_ref: float):
+        """y of a limit mu on the signal strength of a template made at y_ref: y_ref * mu**power."""
+        return y_ref * np.asarray(mu, float) ** self.power
 
 
 PLANES: dict[str, LimitPlane] = {}
@@ -62,7 +81,7 @@ def get(name: str) -> LimitPlane:
 
 
 def _load() -> None:
-    from . import scalar_portal  # noqa: F401  (registers sigma_nc)
+    from . import neutrino_portal, scalar_portal  # noqa: F401  (register u2_mu4, y_mu; sigma_nc, y_q)
     from ..processes import wimp_si  # noqa: F401  (registers sigma_si)
 
 

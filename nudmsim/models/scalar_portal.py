@@ -127,3 +127,24 @@ def sigma_v_annihilation(y_X, m_X, m_phi):
     y_X = np.asarray(y_X, dtype=float)
     m_X, m_phi = np.asarray(m_X, dtype=float), np.asarray(m_phi, dtype=float)
     return y_X**4 * m_X**2 / (32.0 * np.pi * (m_X**2 + m_phi**2) ** 2)
+
+
+# ------------------------------------------------------------------------------------------------
+# limit plane (nudmsim.models.planes): y_q vs m_phi from K+ -> pi+ phi (phi invisible)
+# ------------------------------------------------------------------------------------------------
+#: seed 004 eq. 2: the kaon bound the seed quotes
+SEED_YQ_BOUND = 1.58e-4
+
+
+def _register_planes():
+    from .planes import LimitPlane, register
+
+    register(LimitPlane("y_q", "kaon-pi-phi", "m_phi", "MeV", "y_q", "", "", 0.0,
+                        lambda x, r, ref: {"m_phi": x, "y_q": float(ref.get("y_q", 1e-4)), "BR": 0.0},
+                        lambda p: p["y_q"], ("y_q",),
+                        "K+ -> pi+ phi: B is proportional to y_q^2 (top-W penguin), so y_q scales as the square "
+                        "root of the signal strength", power=0.5,
+                        reference=lambda x, r, o: (np.full(len(x), SEED_YQ_BOUND), "seed 004 eq. 2: y_q < 1.58e-4")))
+
+
+_register_planes()

@@ -120,7 +120,8 @@ def load_backgrounds(card) -> tuple:
                                  f"keys for template {tmpl!r}: {', '.join(sorted(allowed))}")
         for k in ("name", "norm_error") + tuple(req):
             if k not in tab:
-                raise card.error(f"{key}.{k}", "is missing", f"template {tmpl!r} needs {', '.join(req) or 'no parameters'}")
+                raise card.error(f"{key}.{k}", "is missing",
+                                 f"template {tmpl!r} needs {', '.join(req) or 'no parameters'}")
         params = {}
         for k in req + opt:
             if k in tab:
@@ -203,10 +204,15 @@ def smear_lepton_pt(resp: LeptonResponse, pt, eta, z):
 
 
 def recoil(resp: ColliderResponse, wpx, wpy, zx, zy):
-    """Reconstructed hadronic recoil (ux, uy) [MeV] = -p_T^W + Gaussian noise (zx, zy standard normals)."""
+    """Reconstructed hadronic recoil (ux, uy) [MeV] = -p_T^W + Gaussian noise; zx, zy are standard normals of the
+    noise components parallel and perpendicular to p_T^W (along x for p_T^W = 0).  The noise is isotropic, so this
+    is the same distribution as lab-frame components, and it makes every observable independent of the W azimuth
+    event by event (the fused kernels generate the events at azimuth 0)."""
     ptw = np.hypot(wpx, wpy)
     s = np.sqrt(resp.recoil_s0**2 + (resp.recoil_k * ptw) ** 2)
-    return -wpx + s * zx, -wpy + s * zy
+    safe = np.where(ptw > 0, ptw, 1.0)
+    c, sn = np.where(ptw > 0, wpx / safe, 1.0), np.where(ptw > 0, wpy / safe, 0.0)
+    return -wpx + s * (zx * c - zy * sn), -wpy + s * (zx * sn + zy * c)
 
 
 def met_mt(lpx, lpy, ux, uy):

@@ -414,12 +414,14 @@ class WindowCut(StageBase):
     family = "cut"
     model = "window"
     default_label = "cut"
-    doc = ("Keep lo ≤ x < hi (either end optional); rows outside get weight 0 (or are removed with `drop = true`, "
+    doc = ("Keep lo ≤ x < hi (either end optional), or x inside any of `windows = [[lo, hi], ...]` (a union, e.g. "
+           "the two pion-momentum regions of E949); rows outside get weight 0 (or are removed with `drop = true`, "
            "which makes later stages cheaper).  x in the column's unit.")
     schema = Section("cut/window", fields=(
         on_field(None, "column x"),
         Field("lo", float, default=None, doc="lowest kept value (column unit)"),
         Field("hi", float, default=None, doc="first value no longer kept (column unit)"),
+        Field("windows", list, default=None, doc="[[lo, hi], ...]: keep rows inside any window (instead of lo/hi)"),
         Field("drop", bool, default=False, doc="remove rows outside instead of zeroing their weight"),
     ))
 
@@ -431,12 +433,28 @@ class WindowCut(StageBase):
         super().__init__(values, ctx)
         self.to = ""
         self.lo, self.hi, self.drop = values["lo"], values["hi"], values["drop"]
+        self.windows = None
+        if values["windows"] is not None:
+            if self.lo is not None or self.hi is not None:
+                raise ctx.error("windows", "is given with lo/hi", "give either lo/hi or windows")
+            w = values["windows"]
+            ok = bool(w) and all(isinstance(r, list) and len(r) == 2 and all(
+                isinstance(x, (int, float)) and not isinstance(x, bool) for x in r) and r[0] < r[1] for r in w)
+            if not ok:
+                raise ctx.error("windows", f"is {w!r}", "give [[lo, hi], ...] with lo < hi in each window")
+            self.windows = [(float(a), float(b)) for a, b in w]
+            return
         if self.lo is None and self.hi is None:
             raise ctx.error("lo", "and hi are both missing (the cut keeps everything)", "give lo and/or hi")
         if self.lo is not None and self.hi is not None and self.hi <= self.lo:
             raise ctx.error("hi", f"is {self.hi:g} <= lo {self.lo:g}", "give hi > lo")
 
     def keep(self, x: np.ndarray) -> np.ndarray:
+        if self.windows is not None:
+            k = np.zeros(len(x), dtype=bool)
+            for a, b in self.windows:
+                k |= (x >= a) & (x < b)
+            return k
         k = np.ones(len(x), dtype=bool)
         if self.lo is not None:
             k &= x >= self.lo

@@ -293,6 +293,8 @@ def _gauss_sample(key, mu, sig, lower, out):
 def gaussian_sigma(E, a, b, c, combine: str = "quadrature"):
     """σ(E) = a·E ⊕ b·√E ⊕ c (quadrature) or a·E + b·√E + c (linear, GLoBES); E < 0 counts as 0."""
     Ep = np.maximum(np.asarray(E, dtype=float), 0.0)
+    if b == 0 and c == 0:          # a relative resolution alone (e.g. a track's sigma_p/p): one multiply
+        return a * Ep
     t1, t2 = a * Ep, b * np.sqrt(Ep)
     if combine == "linear":
         return t1 + t2 + c

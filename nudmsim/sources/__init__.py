@@ -26,7 +26,7 @@ class SourceKind:
 SOURCE_KINDS: dict[str, SourceKind] = {}
 
 #: modules that register source kinds (imported on first lookup)
-SOURCE_MODULES = ["nudmsim.sources.sns", "nudmsim.sources.halo"]
+SOURCE_MODULES = ["nudmsim.sources.sns", "nudmsim.sources.halo", "nudmsim.sources.meson_beams"]
 
 
 def register_source_kind(kind: str, *, schema: Section, build, doc: str = "") -> None:

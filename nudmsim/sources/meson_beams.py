@@ -1,217 +1,108 @@
-"""Meson sources (stopped K+ as in E949, a 75 GeV K+ beam as in NA62) and vectorised decay kinematics.
+"""Meson sources: stopped K+ (E949) and a K+ beam decaying in flight (NA62), as a source kind of the engine.
 
-A source card (``fluxes/<name>.toml``, ``[card] kind = "meson_source"``) gives the meson and its
-momentum distribution in the lab:
+A source card (``fluxes/<name>.toml``, ``[card] kind = "meson_source"``) gives the meson and its lab momentum
+distribution::
 
     [meson]
     name = "K"                   # K or pi
     momentum_MeV = 0.0           # 0 = decays at rest; otherwise along +z
     momentum_spread_rel = 0.0    # Gaussian rms of p/p (beam momentum bite)
 
-Kinematics (all in MeV): four-vectors are tuples ``(E, px, py, pz)`` of 1-d numpy arrays.  Decays are
-generated in the meson rest frame with an isotropic charged-daughter direction, then boosted along z.
-Three-body decays M+ -> l+ chi phi are sampled exactly from |M|^2: s = (p_chi + p_phi)^2 by inverse CDF
-of dGamma/ds, the chi direction in the chi-phi rest frame from the linear dependence of |M|^2 on
-p_chi.p_l (exact inverse CDF of a linear density), so every event has the same weight.
+and the ``[source]`` table of an experiment card names it and gives the exposure::
+
+    [source]
+    card = "stopped_kaons_e949"
+    meson_decays = 1.70e12       # mesons decaying in the exposure (stopped K+, or K+ decays in the fiducial volume)
+
+The generators of :mod:`nudmsim.generators.meson` turn it into decays; weights are expected events in
+``meson_decays`` decays.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..cards import Card, load_source
 from ..errors import CardError
-from ..models.neutrino_portal import NeutrinoPortal
-from ..processes import meson_decays as md
-
-
-CHUNK = 1 << 15
+from ..schema import Field, Section
 
 
 @dataclass(frozen=True)
 class MesonSource:
-    """Meson kinematics in the lab.  ``momentum`` [MeV] along +z (0 = at rest), ``spread_rel`` rms of p/p."""
+    """Meson kinematics in the lab.  ``momentum`` [MeV] along +z (0 = at rest), ``spread_rel`` rms of p/p,
+    ``n_decays`` mesons decaying in the exposure."""
 
     name: str
     meson: str
     momentum: float
     spread_rel: float = 0.0
+    n_decays: float = 1.0
+    info: dict = field(default_factory=dict)
 
     @property
     def at_rest(self) -> bool:
         return self.momentum == 0.0
 
+    def summary(self) -> dict:
+        where = "at rest" if self.at_rest else f"in flight at {self.momentum / 1000:g} GeV/c"
+        return {f"{self.meson}+ decays in the exposure ({where})": (self.n_decays, "")}
 
-def load_meson_source(name_or_card) -> MesonSource:
+    def momenta(self, n: int, rng) -> np.ndarray:
+        """Lab momentum of each meson [MeV] (along +z)."""
+        if self.at_rest:
+            return np.zeros(n)
+        if self.spread_rel > 0:
+            z = rng.standard_normal(n, dtype=np.float32).astype(np.float64)
+            return self.momentum * (1.0 + self.spread_rel * z)
+        return np.full(n, self.momentum)
+
+    def momentum_nodes(self, n: int = 5) -> tuple[np.ndarray, np.ndarray]:
+        """(momenta [MeV], probabilities): Gauss-Hermite nodes of the Gaussian momentum bite (one node at rest
+        or without a spread)."""
+        if self.at_rest or self.spread_rel == 0:
+            return np.array([self.momentum]), np.array([1.0])
+        x, w = np.polynomial.hermite_e.hermegauss(n)
+        return self.momentum * (1.0 + self.spread_rel * x), w / math.sqrt(2.0 * math.pi)
+
+
+def load_meson_source(name_or_card, n_decays: float = 1.0) -> MesonSource:
     card = name_or_card if isinstance(name_or_card, Card) else load_source(name_or_card)
     kind = card.card_kind
     if kind != "meson_source":
         raise CardError(card.path, "card.kind", f"is '{kind}'", "a meson source card has kind = \"meson_source\"")
+    from ..processes import meson_decays as md
+
     meson = card.get("meson.name", str, choices=tuple(md.MESONS))
     p = card.number("meson.momentum_MeV", nonnegative=True)
     spread = card.number("meson.momentum_spread_rel", nonnegative=True, hi=0.2)
-    return MesonSource(card.name, meson, p, spread)
+    return MesonSource(card.name, meson, p, spread, n_decays,
+                       {"source_card": card.name, "source_sha256": card.sha256})
 
 
 # ------------------------------------------------------------------------------------------------
-# rest-frame kinematics
+# the [source] table of an experiment card (nudmsim.experiment)
 # ------------------------------------------------------------------------------------------------
-def _isotropic(n, rng):
-    cth = 2.0 * rng.random(n) - 1.0
-    phi = 2.0 * math.pi * rng.random(n)
-    sth = np.sqrt(1.0 - cth * cth)
-    return cth, sth, np.cos(phi), np.sin(phi)
+MESON_SOURCE = Section("source", "charged mesons decaying at rest or in flight", fields=(
+    Field("card", str, doc="meson source card (fluxes/NAME.toml, kind meson_source, or a file next to the card)"),
+    Field("meson_decays", float, lo=0, lo_open=True,
+          doc="mesons decaying in the exposure (stopped K+, or K+ decays in the fiducial volume)"),
+))
 
 
-def two_body_rest(M: float, m1: float, m2: float, n: int, rng):
-    """M -> 1 + 2 at rest, isotropic.  Returns (p1, p2) four-vectors."""
-    p = float(md.two_body_momentum(M, m1, m2))
-    cth, sth, cph, sph = _isotropic(n, rng)
-    px, py, pz = p * sth * cph, p * sth * sph, p * cth
-    e1 = np.full(n, math.sqrt(p * p + m1 * m1))
-    e2 = np.full(n, math.sqrt(p * p + m2 * m2))
-    return (e1, px, py, pz), (e2, -px, -py, -pz)
+def from_tables(src: Card, v: dict, path, resolve_file) -> MesonSource:
+    """The meson source from its source card and the validated ``[source]`` table of an experiment card."""
+    return load_meson_source(src, v["meson_decays"])
 
 
-def _linear_cos(k, u):
-    """Inverse CDF of the density (1 + k c)/2 on c in [-1, 1], |k| <= 1 (stable at k -> 0)."""
-    d = 1.0 - 2.0 * k * (1.0 - 0.5 * k - 2.0 * u)
-    return -2.0 * (1.0 - 0.5 * k - 2.0 * u) / (1.0 + np.sqrt(np.maximum(d, 0.0)))
+def _register():
+    from . import register_source_kind
+
+    register_source_kind("meson_source", schema=MESON_SOURCE, build=from_tables,
+                         doc="pi+/K+ decaying at rest (stopped beam) or in flight (a secondary beam along z)")
 
 
-def three_body_rest(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng):
-    """M+ -> l+ chi phi at rest, distributed exactly as |M|^2.  Returns (p_l, p_chi, p_phi)."""
-    vecs, _ = three_body_lab(model, meson, lepton, n, rng, None)
-    return vecs
+_register()
 
-
-def three_body_lab(model: NeutrinoPortal, meson: str, lepton: str, n: int, rng, p_meson=None):
-    """M+ -> l+ chi phi for mesons with lab momenta ``p_meson`` along z (None or all zero = at rest).
-
-    Returns ((p_l, p_chi, p_phi) lab four-vectors, |p_l| in the meson rest frame).  One fused numba pass:
-    sampling from |M|^2, rest-frame kinematics and the boost."""
-    md.check_three_body(meson, lepton, model.m_chi, model.m_phi)
-    M, ml = md.meson_mass(meson), md.LEPTONS[lepton]
-    mc, mp = model.m_chi, model.m_phi
-    table = md.inverse_cdf_table(model, meson, lepton)
-    out = np.empty((12, n))
-    pstar = np.empty(n)
-    boost = p_meson is not None and bool(np.any(p_meson))
-    if boost:
-        gb = np.ascontiguousarray(p_meson, dtype=float) / M
-        gam = np.sqrt(1.0 + gb * gb)
-    else:
-        gb = gam = np.zeros(1)
-    for a in range(0, n, CHUNK):             # chunks keep the uniforms in cache
-        b = min(a + CHUNK, n)
-        _three_body_kernel(table, rng.random((5, b - a)), M, ml, mc, mp, boost,
-                           gam[a:b] if boost else gam, gb[a:b] if boost else gb, out[:, a:b], pstar[a:b])
-    vecs = (out[0], out[1], out[2], out[3]), (out[4], out[5], out[6], out[7]), (out[8], out[9], out[10], out[11])
-    return vecs, pstar
-
-
-_prange = range
-
-
-def _three_body_kernel_py(table, u, M, ml, mc, mp, boost, gam_a, gb_a, out, pstar):  # pragma: no cover
-    """One pass per event (numba): lepton isotropic in the meson frame, chi at angle theta* to the
-    lepton axis in the chi-phi frame with density linear in cos(theta*) (|M|^2 is linear in p_chi.p_l),
-    boost back to the meson frame, then (if ``boost``) along z to the lab.
-    u[0]: s by inverse-CDF table lookup; u[1..4]: cos(theta*), psi, cos(theta_l), phi_l."""
-    n = u.shape[1]
-    nt = table.shape[0] - 1
-    s_lo = (mc + mp) ** 2 * (1 + 1e-12)
-    s_hi = (M - ml) ** 2 * (1 - 1e-12)
-    for i in _prange(n):
-        x = u[0, i] * nt
-        j = min(int(x), nt - 1)
-        s = table[j] + (x - j) * (table[j + 1] - table[j])
-        s = min(max(s, s_lo), s_hi)
-        rs = math.sqrt(s)
-        el = (M * M + ml * ml - s) / (2 * M)
-        pl = math.sqrt(max(el * el - ml * ml, 0.0))
-        ec = (s + mc * mc - mp * mp) / (2 * rs)
-        pc = math.sqrt(max(ec * ec - mc * mc, 0.0))
-        el_q = (M * M - s - ml * ml) / (2 * rs)
-        pl_q = math.sqrt(max(el_q * el_q - ml * ml, 0.0))
-        b = s * (s - ml * ml)
-        a = 0.5 * ml * ml * (M * M + s - ml * ml) * (s + mc * mc - mp * mp)
-        k = -b * pc * pl_q / (a + b * ec * el_q)
-        k = min(max(k, -1.0), 1.0)
-        w = 1.0 - 0.5 * k - 2.0 * u[1, i]
-        d = 1.0 - 2.0 * k * w
-        ct = -2.0 * w / (1.0 + math.sqrt(max(d, 0.0)))
-        st = math.sqrt(max(1.0 - ct * ct, 0.0))
-        cps = math.cos(2.0 * math.pi * u[2, i])          # sin from cos: one transcendental per angle
-        sps = math.sqrt(max(1.0 - cps * cps, 0.0))
-        if u[2, i] > 0.5:
-            sps = -sps
-        cth = 2.0 * u[3, i] - 1.0
-        sth = math.sqrt(max(1.0 - cth * cth, 0.0))
-        cph = math.cos(2.0 * math.pi * u[4, i])
-        sph = math.sqrt(max(1.0 - cph * cph, 0.0))
-        if u[4, i] > 0.5:
-            sph = -sph
-        nx, ny, nz = sth * cph, sth * sph, cth
-        e1x, e1y, e1z = cth * cph, cth * sph, -sth
-        e2x, e2y = -sph, cph
-        eq = M - el
-        gam = eq / rs
-        bg = -pl / rs
-        ppar = pc * ct
-        ppar_k = gam * ppar + bg * ec
-        ec_k = gam * ec + bg * ppar
-        pt1, pt2 = pc * st * cps, pc * st * sps
-        cx = pt1 * e1x + pt2 * e2x + ppar_k * nx
-        cy = pt1 * e1y + pt2 * e2y + ppar_k * ny
-        cz = pt1 * e1z + ppar_k * nz
-        lx, ly, lz = pl * nx, pl * ny, pl * nz
-        pstar[i] = pl
-        ep, pzp = eq - ec_k, -lz - cz
-        if boost:
-            g, gb = gam_a[i], gb_a[i]
-            el, lz = g * el + gb * lz, g * lz + gb * el
-            ec_k, cz = g * ec_k + gb * cz, g * cz + gb * ec_k
-            ep, pzp = g * ep + gb * pzp, g * pzp + gb * ep
-        out[0, i], out[1, i], out[2, i], out[3, i] = el, lx, ly, lz
-        out[4, i], out[5, i], out[6, i], out[7, i] = ec_k, cx, cy, cz
-        out[8, i], out[9, i], out[10, i], out[11, i] = ep, -lx - cx, -ly - cy, pzp
-
-
-try:
-    import numba as _numba
-
-    # serial on purpose: on the shared 2-core machine thread spinning costs more than it gains
-    _three_body_kernel = _numba.njit(cache=True)(_three_body_kernel_py)
-except ImportError:  # pragma: no cover
-    _three_body_kernel = _three_body_kernel_py
-
-
-# ------------------------------------------------------------------------------------------------
-# lab frame
-# ------------------------------------------------------------------------------------------------
-def meson_momenta(source: MesonSource, n: int, rng) -> np.ndarray:
-    """Lab momentum of each meson [MeV] (along +z)."""
-    if source.at_rest:
-        return np.zeros(n)
-    if source.spread_rel > 0:
-        z = rng.standard_normal(n, dtype=np.float32).astype(np.float64)
-        return source.momentum * (1.0 + source.spread_rel * z)
-    return np.full(n, source.momentum)
-
-
-def boost_z(p4, gamma, gbeta):
-    """Boost four-vector(s) along +z with Lorentz factor gamma and gamma*beta (arrays)."""
-    e, px, py, pz = p4
-    return (gamma * e + gbeta * pz, px, py, gamma * pz + gbeta * e)
-
-
-def to_lab(vectors, M: float, p_meson: np.ndarray):
-    """Boost rest-frame four-vectors to the lab for mesons of momentum p_meson along z (no-op at rest)."""
-    if not np.any(p_meson):
-        return list(vectors)
-    gamma = np.sqrt(1.0 + (p_meson / M) ** 2)
-    gb = p_meson / M
-    return [boost_z(v, gamma, gb) for v in vectors]
+__all__ = ["MesonSource", "load_meson_source", "from_tables", "MESON_SOURCE"]

@@ -234,8 +234,8 @@ class PPSource:
     def kernel_tables(self):
         """Arrays for the numba sampler (charge index 0: W+ (or Z), 1: W-): dict with inverse mass CDFs, row norms,
         row CDFs, luminosity tables, inverse p_T CDFs per |y| row (2, n_ay, 2^10 + 1), angular coefficients against
-        (y_q, p_T quantile) (2, n_yq, n_u, 5), grid parameters (yq0, dyq, ay_step, scale of the quantile grid of the angular table,
-        M0, dM), the row guide tables and the
+        (y_q, p_T quantile) (2, n_yq, n_u, 5), grid parameters (yq0, dyq, ay_step, scale of the quantile grid of
+        the angular table, M0, dM), the row guide tables and the
         W+ fraction."""
         if "kernel" not in self._cache:
             chs = (1, -1) if self.boson == "W" else (1, 1)
@@ -350,8 +350,9 @@ def q_position(u, scale=1.0):
     """Fractional node index of quantile u on the grid of :func:`q_nodes` (numpy; the kernels use the same)."""
     u = np.asarray(u, float)
     n1, n2 = Q_N1 * scale, Q_N2 * scale
-    return np.where(u < Q_U1, u * (n1 / Q_U1),
-                    np.where(u < Q_U2, n1 + (u - Q_U1) * (n2 / (Q_U2 - Q_U1)), n1 + n2 + (u - Q_U2) * (n2 / (1 - Q_U2))))
+    mid = n1 + (u - Q_U1) * (n2 / (Q_U2 - Q_U1))
+    tail = n1 + n2 + (u - Q_U2) * (n2 / (1 - Q_U2))
+    return np.where(u < Q_U1, u * (n1 / Q_U1), np.where(u < Q_U2, mid, tail))
 
 
 def _inverse_table(cdf, x):

@@ -56,7 +56,8 @@ def w_pairs(charge):
 def z_pairs(sin2w=0.2312):
     """[(q, -q, v_q^2 + a_q^2)] for Z -> l l (v = T3 - 2 Q sin^2 theta_W, a = T3), q = d, u, s, c, b."""
     out = []
-    for q, (t3, ch) in {1: (-0.5, -1 / 3), 2: (0.5, 2 / 3), 3: (-0.5, -1 / 3), 4: (0.5, 2 / 3), 5: (-0.5, -1 / 3)}.items():
+    quarks = {1: (-0.5, -1 / 3), 2: (0.5, 2 / 3), 3: (-0.5, -1 / 3), 4: (0.5, 2 / 3), 5: (-0.5, -1 / 3)}
+    for q, (t3, ch) in quarks.items():
         v, a = t3 - 2 * ch * sin2w, t3
         out.append((q, -q, v * v + a * a))
     return out

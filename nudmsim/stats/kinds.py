@@ -1,9 +1,10 @@
 """Likelihood kinds: how a workspace's expected counts meet the data.
 
 The default kind, ``poisson``, is the binned Poisson likelihood of :class:`~nudmsim.stats.likelihood.Spec`
-(HistFactory's).  A release that publishes its own procedure instead of its data (XENON1T's binwise
--2 ln L tables with toy-MC critical values) or a conservative bound without a background model (a
-most-constraining-bin Poisson bound) is a *named likelihood kind* that any experiment card may use::
+(HistFactory's).  A release that publishes its own procedure or result instead of its data (XENON1T's binwise
+-2 ln L tables with toy-MC critical values, E949's upper limits on B(K+ -> pi+ X) as a function of m_X) or a
+conservative bound without a background model (a most-constraining-bin Poisson bound) is a *named likelihood
+kind* that any experiment card may use::
 
     [analysis]
     likelihood = "binwise_table"
@@ -21,7 +22,9 @@ A kind declares
   :func:`nudmsim.stats.limits.upper_limit`) and, for kinds without a background model,
   ``expected_limit(...)`` raising a one-line error;
 * ``methods``: the limit methods it supports (the first is its default); ``projection``: whether Asimov
-  projections exist.
+  projections exist;
+* ``at_point(likelihood, exp, point, process) -> dict`` (optional): the workspace's plain data at one model
+  point (e.g. the signal's rate per decay that a published limit is compared with).
 """
 from __future__ import annotations
 
@@ -43,12 +46,13 @@ class LikelihoodKind:
     projection: bool = True
     observed: Callable | None = None
     doc: str = ""
+    at_point: Callable | None = None
 
 
 LIKELIHOOD_KINDS: dict[str, LikelihoodKind] = {}
 
 #: modules that register likelihood kinds (imported on first lookup)
-KIND_MODULES = ["nudmsim.stats.binwise", "nudmsim.stats.bound", "nudmsim.stats.maxgap"]
+KIND_MODULES = ["nudmsim.stats.binwise", "nudmsim.stats.bound", "nudmsim.stats.published", "nudmsim.stats.maxgap"]
 
 
 def register_likelihood_kind(kind: LikelihoodKind) -> LikelihoodKind:

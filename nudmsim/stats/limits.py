@@ -171,7 +171,7 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     with the PLR a downward fluctuation otherwise gives limits far below the sensitivity, down to 0.
 
     A named likelihood kind (:mod:`nudmsim.stats.kinds`) whose evaluator defines ``upper_limit`` follows its
-    own procedure (e.g. a release's critical-value tables)."""
+    own procedure (e.g. a release's critical-value tables or its published limit curve)."""
     if hasattr(spec, "upper_limit"):
         return spec.upper_limit(cl=cl, method=method, power_constraint=power_constraint)
     ul = _upper_limit(spec, cl=cl, method=method, sigma=sigma, mu_max=mu_max, rtol=rtol, asimov=asimov)

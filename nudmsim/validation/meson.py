@@ -59,19 +59,48 @@ def _narrow():
        description="max factor between the calibrated E949 card's |U_mu4|^2 limit and the digitised E949 "
                    "limit (running geometric mean of three digitisations, +-10 MeV) over 180-300 MeV; pass < 2")
 def _calib():
-    from ..analyses import _meson_limits as ml
-    from ..cards import load_detector
+    from ..experiment import Experiment
+    from ..stats import calibration
 
-    rep = ml.calibration_report(load_detector("e949"))
-    v = rep["max_factor_smoothed"]
-    return v, bool(v < 2.0)
+    rep = calibration.check(Experiment.load("e949"), "e949")
+    return rep.max_factor, rep.passed
 
 
 @check("meson.kaon_yq_bound", unit="", reference=1.58e-4, tolerance=0.35, relative=True,
        description="y_q bound from E949 B(K+ -> pi+ X) at m_phi -> 0 vs seed 004 eq. 2 (amplitude model: "
                    "top-W penguin; seed's 1.58e-4 corresponds to B = 9.0e-11)")
 def _yq():
-    from ..analyses import _meson_limits as ml
+    from ..experiment import Experiment
+    from ..runner import limit_curve
 
-    m, y = ml.yq_bound()
-    return float(y[0])
+    curve = limit_curve(Experiment.load("e949_pnn"), masses=[0.0], scheduler="sync", progress=False)
+    return float(curve.observed[0])
+
+
+@check("meson.na62_2021_calibration", unit="factor", reference=1.0, tolerance=1.0,
+       description="max factor between the calibrated NA62 2016-18 card's |U_mu4|^2 limit and the published limit "
+                   "(PLB 816 (2021) 136259, HNLimits digitisation; running geometric mean +-10 MeV) over 200-380 "
+                   "MeV; pass < 2")
+def _na62_published():
+    from ..experiment import Experiment
+    from ..stats import calibration
+
+    rep = calibration.check(Experiment.load("na62_2021"), "na62_2021")
+    return rep.max_factor, rep.passed
+
+
+@check("meson.na62_projection_over_published", unit="ratio", reference=6.5, tolerance=2.0,
+       description="NA62 published 2016-18 |U_mu4|^2 limit (geometric mean of the digitised curve over 240-260 MeV) "
+                   "/ the seed's 1.7e13-decay projection (detectors/na62.toml) at 250 MeV: the issue's '6-7x'")
+def _na62_ratio():
+    import numpy as np
+
+    from ..experiment import Experiment
+    from ..paths import data_file
+    from ..runner import limit_curve
+    from ..stats.published import read_curve
+
+    x, y = read_curve(data_file("hnl_limits", "curves", "Umu4", "na62_curve.csv"), "m4_MeV", "Umu4_sq_upper_limit", {})
+    sel = (x >= 240.0) & (x <= 260.0)
+    proj = limit_curve(Experiment.load("na62"), masses=[250.0], limit="u2", scheduler="sync", progress=False)
+    return float(np.exp(np.mean(np.log(y[sel]))) / proj.expected[0])
