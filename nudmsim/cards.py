@@ -86,7 +86,6 @@ CARD_SCHEMAS: dict[str, CardSchema] = {}
 CARD_SCHEMA_MODULES: list[str] = [
     "nudmsim.card_schemas.sources",
     "nudmsim.card_schemas.experiment",
-    "nudmsim.card_schemas.direct_detection",
     "nudmsim.card_schemas.collider",
     "nudmsim.card_schemas.cosmology",
     "nudmsim.card_schemas.neutrino_flux",

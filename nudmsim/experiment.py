@@ -362,11 +362,14 @@ class Experiment:
         inside the tail, makes every observable of ``obs``, and holds an expanding (resolution) stage; or
         None.  Such a tail is a transfer matrix from that column to the observables, tabulated once.  A tail
         whose input column feeds a binned stage (a migration matrix: piecewise constant in it) is not tabulated:
-        interpolating across its bin edges would blur them, and the matrix is itself the exact transfer."""
+        interpolating across its bin edges would blur them, and the matrix is itself the exact transfer.  Nor is a
+        tail holding a stage with ``tabulate = False`` (a resolution narrower than a few lattice steps, ~0.7% of
+        the value: the linear interpolation would blur it; e.g. CRESST-III's 4.6 eV with a bin per event gap)."""
         for i in range(len(stages)):
             tail = stages[i:]
             have = {tail[0].on}
             ok = not any(getattr(st, "x_edges", None) is not None and st.on == tail[0].on for st in tail)
+            ok = ok and all(getattr(st, "tabulate", True) for st in tail)     # a stage may refuse the lattice
             for st in tail:
                 if any(c not in have for c in getattr(st, "reads", (st.on,))):
                     ok = False

@@ -117,10 +117,6 @@ def build(card):
         from nudmsim.models import model1_constraints as m1
 
         assert m1.neff_m_chi_min() > 0 and m1.bbn_y_max(100.0, 300.0) > 0
-    elif kind == "dd-lowthreshold":
-        from nudmsim.analyses import low_threshold
-
-        assert low_threshold.LowThresholdDetector(card).exposure > 0
     elif kind == "nu-flux":
         from nudmsim.analyses import superk
 

@@ -39,15 +39,18 @@ PANELS, ORDER = 16, 8
 # ------------------------------------------------------------------------------------------------
 def truth_edges(exp, column: str = "E_R_keV"):
     """Break points (in the column's unit) where the response of ``column`` jumps: the bin edges of stages
-    acting on it (a migration matrix's true bins), the limits of steps and windows on it, and its bin edges
-    when it is an observable; None if there are none.  Quadrature pieces end there, so that a bin or a cut
-    takes whole pieces (the expected counts are exact integrals, not node sums straddling an edge)."""
+    acting on it (a migration matrix's true bins), the limits of steps and windows on it, the points where a
+    table stage drops to zero (``breaks``, e.g. the ends of an efficiency table with out_of_range = "zero"), and
+    its bin edges when it is an observable; None if there are none.  Quadrature pieces end there, so that a
+    bin or a cut takes whole pieces (the expected counts are exact integrals, not node sums straddling a jump:
+    CRESST-III's W lines sit on the 30 eV start of the survival table at m_X ~ 3 MeV)."""
     pts = []
     for st in exp.stages:
         if st.on != column:
             continue
-        if getattr(st, "x_edges", None) is not None:
-            pts.append(np.asarray(st.x_edges, float))
+        for attr in ("x_edges", "breaks"):
+            if getattr(st, attr, None) is not None:
+                pts.append(np.asarray(getattr(st, attr), float).ravel())
         for attr in ("lo", "hi"):
             v = getattr(st, attr, None)
             if isinstance(v, (int, float)):

@@ -104,6 +104,7 @@ class BinEfficiencies(StageBase):
     family = "resolution"
     model = "bin_efficiencies"
     default_label = "res"
+    tabulate = False    # a table lookup per row already: the engine's lattice would only re-interpolate it
     doc = ("The probability ε_j(x) that a value x of the column `on` is detected in reconstructed bin j, tabulated "
            "against x: a file with the x column (`x_column`, default the first) and one column per bin "
            "(`columns`), linearly interpolated in x (DDCalc's encoding of a search's analysis bins, e.g. "
@@ -156,6 +157,7 @@ class BinEfficiencies(StageBase):
                             f"{len(self.edges) - 1}", "one ε column per reconstructed bin")
         self.centres = 0.5 * (self.edges[1:] + self.edges[:-1])
         self.rule = values["out_of_range"]
+        self.breaks = self.x        # kinks of the linear interpolation (and jumps to 0): truth quadrature breaks
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """ε_j at each x, shape (rows, bins)."""

@@ -250,6 +250,10 @@ class TableEfficiency(_Efficiency):
         self.rule = values["out_of_range"]
         self.binw = values["evaluate_on_bins"]
         self.scale_error = values["scale_error"]
+        # where the efficiency jumps (to 0 outside a table with out_of_range = "zero"): truth quadrature breaks
+        tabs = self.tables if self.tables is not None else [(self.x, self.y)]
+        self.breaks = (np.unique([v for x, _ in tabs for v in (x[0], x[-1])])
+                       if self.rule == "zero" and not self.binw else None)
         if self.scale_error > 0:
             self.add_nuisance("scale", 1.0, self.scale_error, doc="scale of the efficiency table",
                               bounds=(0.0, None))

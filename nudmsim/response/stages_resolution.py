@@ -335,6 +335,10 @@ class GaussianResolution(StageBase):
         Field("subdivide", int, default=5, lo=1, doc="fine cells per observable bin in the expectation"),
         Field("grid", list, default=None, length=3,
               doc="[lo, hi, width] expansion grid when `to` is not an observable (column units)"),
+        Field("tabulate", bool, default=True,
+              doc="false: evaluate the stage at every row instead of through the engine's tabulated transfer "
+                  "matrix (log lattice, 320 points per decade, linear interpolation); needed when σ or the "
+                  "observable bins are narrower than a few lattice steps (~0.7% of the value)"),
         Field("errors", errors_section(("a", "b", "c")), default=None, doc="symmetric 1σ errors {a, b, c}"),
         Field("errors_hi", errors_section(("a", "b", "c")), default=None, doc="upper 1σ errors"),
         Field("errors_lo", errors_section(("a", "b", "c")), default=None, doc="lower 1σ errors"),
@@ -347,6 +351,7 @@ class GaussianResolution(StageBase):
     def __init__(self, values, ctx):
         super().__init__(values, ctx)
         self.combine, self.lower = values["combine"], _LOWER[values["lower"]]
+        self.tabulate = values["tabulate"]
         self.f = self.unit_scale(self.on, values["unit"])     # value_in_unit = f * column value
         self.params = ParamSet(self, {k: values[k] for k in "abc"}, values["errors"], values["errors_hi"],
                                values["errors_lo"], bounds={k: (0.0, None) for k in "abc"})

@@ -83,11 +83,13 @@ def upper_limit_scale(max_gap: float, total: float, cl: float = 0.90) -> float:
     before it is excluded at ``cl``: C0(s x, s mu) = cl.  inf when the signal is zero."""
     if total <= 0.0 or max_gap <= 0.0:
         return math.inf
-    f = lambda s: c0(s * max_gap, s * total) - cl  # noqa: E731  (C0 grows with s)
-    hi = 1.0 / max_gap
+    frac = max_gap / total
+    # solved for the scaled total mu = s total in events (O(1-100)), so that the tolerance is relative to it
+    f = lambda mu: c0(mu * frac, mu) - cl  # noqa: E731  (C0 grows with mu)
+    hi = 1.0 / frac
     while f(hi) < 0:
         hi *= 2.0
-    return optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-10)
+    return optimize.brentq(f, 0.0, hi, xtol=1e-12, rtol=1e-12) / total
 
 
 # ------------------------------------------------------------------------------------------------
