@@ -341,7 +341,23 @@ def reference_curve(exp, cfg: dict, plane, x, ratio):
         raise CardError(exp.card.path, key, f"has keys {sorted(ref)}",
                         "give { file, x, y, label, select, x_scale }")
     path = exp.resolve_file(ref["file"], f"{key}.file")
-    try:
+    if not ref.get("select"):
+        # a plain published curve: a strict table (no ragged row, text, NaN; x increasing, y >= 0)
+        from .response.tables import read_table
+
+        try:
+            header, arr = read_table(path)
+            for k in ("x", "y"):
+                if ref[k] not in header:
+                    raise CardError(exp.card.path, f"{key}.{k}", f"{path.name} has no column '{ref[k]}'")
+            read_table(path, increasing=(ref["x"],), nonnegative=(ref["y"],))
+        except CardError:
+            raise
+        except NudmsimError as exc:
+            raise CardError(exp.card.path, f"{key}.file", str(exc)) from None
+        return (arr[:, header.index(ref["x"])] * float(ref.get("x_scale", 1.0)), arr[:, header.index(ref["y"])],
+                ref.get("label", path.stem))
+    try:   # a digitised compilation: rows selected by column values, empty y = a break in the curve
         rx, ry = read_curve(path, ref["x"], ref["y"], ref.get("select", {}), float(ref.get("x_scale", 1.0)))
     except NudmsimError as exc:
         raise CardError(exp.card.path, key, str(exc)) from None

@@ -24,8 +24,11 @@ def _xe_reference(card):
     from nudmsim.experiment import Experiment
     from nudmsim.runner import limit_settings, reference_curve
 
+    from nudmsim.models import planes
+
     exp = Experiment(card)
-    return reference_curve(exp, limit_settings(exp, {}, "si"))
+    cfg = limit_settings(exp, {}, "si")
+    return reference_curve(exp, cfg, planes.get(cfg["plane"]), [30.0], None)
 
 
 def _experiment(card):
