@@ -12,7 +12,7 @@ module                 kinds
 ``sources``            ``pi_dar`` (SNS), ``halo`` (SHM), ``meson_source`` (stopped / in-flight K+), ``pp``
 ``experiment``         ``experiment`` (engine cards: COHERENT, XENON1T, Borexino, E949, NA62, ...)
 ``direct_detection``   ``dd-lowthreshold`` (CRESST-III, DarkSide-50)
-``collider``           ``collider_w`` (ATLAS-like W response)
+``collider``           (none: the tables of the ``collider / atlas_w`` response stage)
 ``cosmology``          ``cosmology``
 =====================  ==========================================================================
 
