@@ -286,7 +286,9 @@ class Experiment:
             return self._cache[key]
         nodes = self._nodes(process, pt)
         counts = self._expect_counts(nodes, vals)
-        out = Expected(process, dict(pt), counts, self.observables, nodes.total, vals)
+        gen = self.generator(process)     # an MC-only generator's rows may be preselected: it counts them itself
+        inter = gen.interactions(pt, self) if hasattr(gen, "interactions") else nodes.total
+        out = Expected(process, dict(pt), counts, self.observables, inter, vals)
         self._cache[key] = out
         if len(self._cache) > 256:
             self._cache.popitem(last=False)

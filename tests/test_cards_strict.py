@@ -88,7 +88,10 @@ def test_literal_keys_in_the_code_are_declared():
                 pattern = re.sub(r"\\\{[^}]*\\\}", r"[A-Za-z0-9_.]+", pattern)
             found.append((path.name, key))
             assert any(re.fullmatch(pattern, k) for k in declared), f"{path.name}: '{key}' is read but declared nowhere"
-    assert len(found) > 100   # the parser sees the readers (sanity of the regex itself)
+    # the parser sees the readers (sanity of the regex itself): 83 literal readers once the W analysis moved to
+    # schema-validated engine tables (its ~25 card.get/number readers went with it); the count falls as analyses
+    # move onto the engine
+    assert len(found) > 60
 
 
 # ------------------------------------------------------------------------------------------------

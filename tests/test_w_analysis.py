@@ -201,3 +201,19 @@ def test_limit_with_backgrounds_is_weaker_and_stats_only_backgrounds_cost_little
     tot = {smp.name: float(np.sum(smp.nominal)) for smp in ws_.samples}
     btot = sum(v for k, v in tot.items() if k not in ("signal", "w_sm"))
     assert 1.0 <= ratio < 1.0 + 2 * btot / tot["w_sm"] + 0.02
+
+
+@pytest.mark.parametrize("measurement", ["signal_only", "default"])
+def test_pyhf_roundtrip(measurement):
+    # the kink likelihood (a signed signal template x mu, the SM W, the backgrounds incl. the fixed parametric
+    # shapes) exported to pyhf and fitted there gives the same |U|^2 on pseudo-data with a signal injected
+    from _pyhf_roundtrip import assert_pyhf_roundtrip
+
+    exp = Experiment.load("atlas_7tev")
+    pt = dict(PT_MU_PLUS, m4=30.0)
+    ws0 = exp.workspace(measurement, point=pt, process="w-lepton")
+    spec = ws0.spec()
+    data = spec.expected(dict(spec.nominal(), mu=0.004))
+    ws_ = exp.workspace(measurement, point=pt, process="w-lepton", observed=np.round(data))
+    a, err, b = assert_pyhf_roundtrip(ws_)
+    assert abs(a - 0.004) < 3 * err

@@ -195,6 +195,19 @@ class WLepton:
             parts.append(_drop_zero(_rows(s, fl, m4, base * u2 * w4)))
         return Batch.concatenate(parts) if parts else _rows(s.subset(np.zeros(s.n, bool)), fl, 0.0, np.zeros(0))
 
+    def interactions(self, point, exp) -> float:
+        """W -> l + invisible decays in the exposure (the rows of :meth:`mc_rows` are preselected, so their sum is
+        not it): sigma(pp -> W -> l nu) L [(1 - |U|^2 - s) + |U|^2 (1 - r)^2 (1 + r/2)], r = m_4^2/M_W^2 at the W
+        pole mass for the nu_4 branch."""
+        from ..processes import w_decay as wd
+
+        fl, charges = check_common(point)
+        charge = 0 if len(charges) == 2 else charges[0]
+        u2 = float(point["U2"])
+        ps = float(wd.phase_space_factor((point["m4"] * GeV / c.M_W) ** 2))
+        return float(exp.source.pp.sigma_lnu(charge) * luminosity(point, exp, fl) *
+                     ((1.0 - u2 - float(point["sm_subtracted"])) + u2 * ps))
+
     def sample(self, point, exp, n, rng, start: int = 0):
         """``n`` events at ``point``, each a light-nu or a nu_4 decay drawn with its branching (weights: expected
         events in the channel's luminosity, before the efficiency; the response stage applies it)."""
