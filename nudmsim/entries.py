@@ -101,7 +101,9 @@ def register_engine_process(process: str, *, default_card: str, summary: str | N
     from .generators import find
     from .sources import source_kind  # noqa: F401  (source kinds register with their modules)
 
-    gens = [g for (p, _k), g in _all_generators().items() if p == process]
+    from .generators import load_for
+
+    gens = list(load_for(process).values())
     if not gens:
         find(process, "?")
     g = gens[0]
@@ -111,12 +113,6 @@ def register_engine_process(process: str, *, default_card: str, summary: str | N
                                          process_id=g.process_id,
                                          observables=tuple(observables) or tuple(getattr(g, "observables", ())),
                                          final_state=getattr(g, "final_state", None)))
-
-
-def _all_generators() -> dict:
-    from .generators import load_all
-
-    return load_all()
 
 
 # ------------------------------------------------------------------------------------------------

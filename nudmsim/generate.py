@@ -120,10 +120,9 @@ def unweighted(sample: EventSample, rng: np.random.Generator) -> EventSample:
 def code_tables(info: dict, columns=()) -> dict:
     """Names of the integer codes in the event columns: process_id (every registered process), target_id
     and flavour (from the generator's ``info['targets']`` / ``info['flavours']``), W charge and quark direction."""
-    from . import registry
+    from .entry_index import PROCESS_IDS
 
-    registry.load_all()
-    codes = {"process_id": {str(e.process_id): e.name for e in registry.PROCESSES.values() if e.process_id}}
+    codes = {"process_id": {str(k): v for k, v in PROCESS_IDS.items()}}   # every registered process (the index)
     for col, names in (info.get("codes") or {}).items():  # the engine's tables: column -> names by code
         if isinstance(names, (list, tuple)):
             codes[col] = {str(i): str(v) for i, v in enumerate(names)}

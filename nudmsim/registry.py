@@ -16,6 +16,7 @@ import importlib
 import math
 import pkgutil
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -251,13 +252,30 @@ ANALYSES: dict[str, AnalysisEntry] = {}
 CHECKS: dict[str, CheckEntry] = {}
 
 
+#: name -> the module whose import registered it (tools/make_entry_index.py writes nudmsim/entry_index.py from it)
+ORIGINS: dict[tuple[str, str], str] = {}
+
+
+def _origin() -> str:
+    """The registering module: the first caller inside nudmsim.analyses / nudmsim.validation."""
+    f = sys._getframe(1)
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if mod.startswith(("nudmsim.analyses.", "nudmsim.validation.")):
+            return mod
+        f = f.f_back
+    return ""
+
+
 def register_process(entry: ProcessEntry) -> ProcessEntry:
     PROCESSES[entry.name] = entry
+    ORIGINS[("process", entry.name)] = _origin()
     return entry
 
 
 def register_analysis(entry: AnalysisEntry) -> AnalysisEntry:
     ANALYSES[entry.name] = entry
+    ORIGINS[("analysis", entry.name)] = _origin()
     return entry
 
 
@@ -290,8 +308,24 @@ def load_all() -> None:
     _LOADED = True
 
 
+def load_one(what: str, name: str) -> None:
+    """Import only the module that registers ``name`` (nudmsim.entry_index), so that a command does not import
+    every analysis (start-up time); a name the index does not know falls back to :func:`load_all`."""
+    from .entry_index import ANALYSIS_MODULES, PROCESS_MODULES
+
+    mod = {"process": PROCESS_MODULES, "analysis": ANALYSIS_MODULES}.get(what, {}).get(name)
+    if mod is not None:
+        try:
+            importlib.import_module(mod)
+        except ImportError:
+            pass
+
+
 def _lookup(table: dict, name: str, what: str):
-    load_all()
+    if name not in table:
+        load_one(what, name)
+    if name not in table:
+        load_all()
     if name not in table:
         raise NudmsimError(f"unknown {what} '{name}'{did_you_mean(name, table)} "
                            f"(known: {', '.join(sorted(table)) or 'none'})")

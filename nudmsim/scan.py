@@ -33,6 +33,9 @@ from .progress import progress as _progress
 #: (2.0 s start + 0.8 s first task + 0.4 s close on an idle 2-core machine; 5 s allows for load)
 CLUSTER_STARTUP_S = 5.0
 
+#: environment of local-cluster worker processes (set before they import numba)
+WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
 _SESSIONS: list["Session"] = []
 
 
@@ -149,8 +152,10 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None):
             client.close()
         return
     n = n_workers or min(_cores(), 4)
+    # one thread per worker process, numba's included: with numba's default (one thread per core) in every
+    # worker, n workers on n cores oversubscribe and a single worker already uses every core
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as cluster, Client(cluster) as client:
+                      silence_logs=40, env=WORKER_ENV) as cluster, Client(cluster) as client:
         yield client
 
 

@@ -36,7 +36,6 @@ def run_demo(outdir: Path, seed: int = 1) -> int:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise NudmsimError(f"cannot create demo folder '{outdir}': {exc.strerror} (choose another --outdir)") from None
-    registry.load_all()
     summary: list[str] = []
     names = ("cevns.root", "nu-to-x.root", "coherent2017_fit.png", "limit_coherent2017_r3.csv", "demo.png")
     # every output checked before any work, written to temporaries, renamed together at the end (or none)

@@ -62,8 +62,22 @@ def load_all() -> dict:
     return GENERATORS
 
 
+def load_for(process: str) -> dict:
+    """The registered generators of ``process`` ({(process, source kind): class}), importing only the modules
+    that nudmsim.entry_index names for it (all of :data:`GENERATOR_MODULES` if it names none)."""
+    from ..entry_index import GENERATOR_MODULES_BY_PROCESS
+
+    for mod in GENERATOR_MODULES_BY_PROCESS.get(process, ()):
+        importlib.import_module(mod)
+    if not any(p == process for p, _ in GENERATORS):
+        load_all()
+    return {key: g for key, g in GENERATORS.items() if key[0] == process}
+
+
 def find(process: str, source_kind: str, where: str = ""):
     """The generator class for ``process`` on a ``source_kind`` source, or a one-line NudmsimError."""
+    if (process, source_kind) in load_for(process):
+        return GENERATORS[(process, source_kind)]
     load_all()
     if (process, source_kind) in GENERATORS:
         return GENERATORS[(process, source_kind)]
@@ -77,4 +91,4 @@ def find(process: str, source_kind: str, where: str = ""):
                        f"but the experiment's source is of kind '{source_kind}'")
 
 
-__all__ = ["Generator", "GENERATORS", "register_generator", "find", "load_all"]
+__all__ = ["Generator", "GENERATORS", "register_generator", "find", "load_all", "load_for"]

@@ -27,6 +27,10 @@ import numpy as np
 from .. import cards
 from .. import constants as c
 from ..errors import NudmsimError
+from numba import prange
+
+from ..response.kernelkit import dual_kernel
+from ..response.rngkernels import next_uniform, normal_draw, row_state
 
 NU_MU, NU_E, NU_MU_BAR = 0, 1, 2
 FLAVOURS = ("nu_mu", "nu_e", "nu_mu_bar")
@@ -181,40 +185,34 @@ class Timing:
         return out
 
 
-def _kernels():
-    from ..response.kernelkit import dual_kernel
-    from ..response.rngkernels import next_uniform, normal_draw, row_state
+# Module-level kernels (not closures: numba caches a closure's compilation under a key that changes every run,
+# so a closure recompiled on every start-up, ~4 s).
+def _sample_released(key, mask, edges, cum_p, cum_d, out):
+    for i in prange(mask.shape[0]):
+        s = row_state(key, i)
+        u, s = next_uniform(s)
+        v, s = next_uniform(s)
+        cum = cum_p if mask[i] else cum_d
+        j = np.searchsorted(cum, u, side="right")
+        if j > cum.shape[0] - 1:
+            j = cum.shape[0] - 1
+        out[i] = edges[j] + v * (edges[j + 1] - edges[j])
 
-    def released(key, mask, edges, cum_p, cum_d, out):
-        for i in prange(mask.shape[0]):
-            s = row_state(key, i)
+
+def _sample_physical(key, mask, offset, sigma, tau_pi, tau_mu, out):
+    for i in prange(mask.shape[0]):
+        s = row_state(key, i)
+        z, s = normal_draw(s)
+        u, s = next_uniform(s)
+        t = offset + sigma * z - tau_pi * math.log(1.0 - u)
+        if not mask[i]:
             u, s = next_uniform(s)
-            v, s = next_uniform(s)
-            cum = cum_p if mask[i] else cum_d
-            j = np.searchsorted(cum, u, side="right")
-            if j > cum.shape[0] - 1:
-                j = cum.shape[0] - 1
-            out[i] = edges[j] + v * (edges[j + 1] - edges[j])
-
-    def physical(key, mask, offset, sigma, tau_pi, tau_mu, out):
-        for i in prange(mask.shape[0]):
-            s = row_state(key, i)
-            z, s = normal_draw(s)
-            u, s = next_uniform(s)
-            t = offset + sigma * z - tau_pi * math.log(1.0 - u)
-            if not mask[i]:
-                u, s = next_uniform(s)
-                t -= tau_mu * math.log(1.0 - u)
-            out[i] = t
-
-    released.__module__ = physical.__module__ = __name__
-    released.__qualname__, physical.__qualname__ = "_sample_released", "_sample_physical"
-    return dual_kernel(released), dual_kernel(physical)
+            t -= tau_mu * math.log(1.0 - u)
+        out[i] = t
 
 
-from numba import prange  # noqa: E402  (used inside the kernels)
-
-_sample_released, _sample_physical = _kernels()
+_sample_released = dual_kernel(_sample_released)
+_sample_physical = dual_kernel(_sample_physical)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -73,7 +73,10 @@ def kinds() -> dict[str, LikelihoodKind]:
 
 
 def get_kind(name: str) -> LikelihoodKind:
-    """The registered kind ``name`` or a one-line error with a suggestion."""
+    """The registered kind ``name`` or a one-line error with a suggestion (the kind modules are imported only
+    for a kind not yet registered: a poisson card does not pay for scipy.stats at start-up)."""
+    if name in LIKELIHOOD_KINDS:
+        return LIKELIHOOD_KINDS[name]
     k = kinds()
     if name not in k:
         hint = suggest(name, k)
@@ -83,6 +86,8 @@ def get_kind(name: str) -> LikelihoodKind:
 
 def check_kind_name(name) -> str | None:
     """Schema check of ``[analysis] likelihood``."""
+    if name in LIKELIHOOD_KINDS:
+        return None
     k = kinds()
     if name in k:
         return None
