@@ -305,7 +305,7 @@ class WTauNu(_Background):
     process: ClassVar[str] = "w-taunu"
     summary: ClassVar[str] = "W -> tau nu -> l nu nu nu (background of the W lepton-pT analysis)"
     params: ClassVar[dict] = dict(COMMON)
-    process_id: ClassVar[int] = 51
+    process_id: ClassVar[int] = 52
     kind = "w_tau"
 
     def _truth(self, exp, flavour):
@@ -333,7 +333,7 @@ class ZLostLepton(_Background):
     params: ClassVar[dict] = {**COMMON,
                               "veto_eta_max": Param(2.4, "", "the second lepton is lost outside |eta| < this"),
                               "veto_pt_min": Param(20.0, "GeV", "... or below this p_T")}
-    process_id: ClassVar[int] = 52
+    process_id: ClassVar[int] = 53
     kind = "z"
 
     def _truth(self, exp, point):
