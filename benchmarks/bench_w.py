@@ -72,19 +72,21 @@ def main():
 
     from nudmsim import cards
     from nudmsim import constants as c
-    from nudmsim.analyses import _w_fits as wf
-    from nudmsim.analyses import _w_sample as ws
-    from nudmsim.analyses import w_boson as wb
+    from nudmsim.entries import engine_generate, experiment_of
     from nudmsim.generate import make_rng
+    from nudmsim.generators import w_lepton as wl
+    from nudmsim.generators import w_sample as ws
+    from nudmsim.runner import limit_curve
+    from nudmsim.stats.w_mass import mw_closure
 
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     card = cards.load_detector("atlas_7tev")
-    src, resp = wb._setup(card)
+    src, resp = wl.setup(card)
     rng = make_rng(1)
     s = ws.generate_sample(src, 1000, rng)                      # JIT / cache warm-up
     ws.reconstruct(s, resp, "mu", 0.0)
     n = args.n
-    edges = wf.analysis_edges(card)
+    edges = wl.analysis_edges(card)
 
     nn = n // 4
     r_np, t_np, c_np = rate(nn, lambda: numpy_reference(src, resp, nn, rng), repeat=2)
@@ -110,31 +112,29 @@ def main():
     tune_allocator()
     with tempfile.TemporaryDirectory() as tmp:
         # what `nudmsim generate w-lepton -o w.root [--columns observables]` runs (stream layer, 65536-event seed
-        # blocks, ROOT/zstd written by a thread); "columns passed" = the producer asks w-lepton for the selected
-        # columns only (the one-line CLI change proposed in docs/w_boson.md), "selected after" = today's CLI
-        cases = (("all columns", None, "all"),
-                 ("--columns observables, selected after generation (today's CLI)", None, "observables"),
-                 ("--columns observables, columns passed to w-lepton", wb.OBSERVABLES, "observables"))
-        for label, cols, spec in cases:
+        # blocks, ROOT/zstd written by a thread): the engine (generator truth -> collider/atlas_w stage)
+        gen = engine_generate("w-lepton")
+        obs = wl.WLepton.observables
+        for label, spec in (("all columns", "all"), ("--columns observables", "observables")):
             out = Path(tmp) / "w.root"
 
-            def end_to_end(cols=cols, spec=spec):
-                stream_run(lambda k, r: wb.generate(params, card, k, r, columns=cols), n // 2, 1,
-                           RootSink("zstd"), out, columns=spec, observables=wb.OBSERVABLES)
-
+            def end_to_end(spec=spec):
+                stream_run(lambda k, r: gen(params, card, k, r), n // 2, 1, RootSink("zstd"), out, columns=spec,
+                           observables=obs)
             r, t, cpu = rate(n // 2, end_to_end, repeat=2)
             print(f"  nudmsim generate w-lepton end to end, {label}: {r / 1e6:.2f} M events/s wall, "
-                  f"{cpu / 1e6:.2f} M per CPU-s" + ("  [target >= 1 M/s]" if cols else ""))
+                  f"{cpu / 1e6:.2f} M per CPU-s")
 
-    smp = ws.generate_sample(src, 4_000_000, make_rng(1))
+    exp = experiment_of(card)
     curves = {}
     for bk in (False, True):
         t0 = time.perf_counter()
         for fl in ("e", "mu"):
-            curves[(fl, bk)] = wb.limit_curve(card, lepton=fl, sample=smp, backgrounds=bk)
+            opts = {"lepton": fl, "measurement": "default" if bk else "signal_only"}
+            curves[(fl, bk)] = limit_curve(exp, options=opts, scheduler="sync", progress=False)
         dt = time.perf_counter() - t0
-        print(f"limit curves, 30 m4 points, e and mu, backgrounds={bk} (one 4e6-event W sample"
-              + (", 2e6 events per generated background and flavour" if bk else "") + f"): {dt:.1f} s"
+        print(f"limit curves on the engine, 30 m4 points, e and mu, backgrounds={bk} (the card's 4e6-event W sample"
+              + (", 2e6 events per generated background" if bk else "") + f", generated on first use): {dt:.1f} s"
               + ("  [target < 30 s]" if not bk else ""))
     for (fl, bk), cur in curves.items():
         i = int(np.nanargmin(cur.expected))
@@ -142,15 +142,23 @@ def main():
               f"{cur.expected[-1]:.3f} for m4 > M_W")
 
     if args.stability:
-        masses = np.array([10.0, 30.0, 45.0]) * c.GeV
-        for nn in (1_000_000, 4_000_000, 16_000_000):
-            cur = wb.limit_curve(card, lepton="mu", masses=masses, n_events=nn, seed=7)
-            print(f"  MC stability, {nn:>9d} events: " + ", ".join(f"{x:g} GeV: {y:.3e}" for x, y in
-                                                                   zip(cur.x, cur.expected)))
+        from nudmsim.experiment import Experiment
+
+        masses = [10.0, 30.0, 45.0]
+        with tempfile.TemporaryDirectory() as tmp:
+            for nn in (1_000_000, 4_000_000, 16_000_000):
+                p = Path(tmp) / f"atlas_mc{nn}.toml"
+                p.write_text(card.text.replace("mc_events = 4000000", f"mc_events = {nn}")
+                             .replace("mc_seed = 1", "mc_seed = 7").replace('name = "atlas_7tev"',
+                                                                             f'name = "atlas_mc{nn}"'))
+                cur = limit_curve(Experiment(cards.load_detector(str(p))), masses=masses, scheduler="sync",
+                                  progress=False, options={"measurement": "signal_only"})
+                print(f"  MC stability, {nn:>9d} events: " + ", ".join(f"{x:g} GeV: {y:.3e}" for x, y in
+                                                                       zip(cur.x, cur.expected)))
     if args.pulls:
         pulls = []
         for seed in range(args.pulls):
-            r = wb.mw_closure(card, n_data=10_000_000, n_template=10_000_000, seed=100 + seed)
+            r = mw_closure(card, n_data=10_000_000, n_template=10_000_000, seed=100 + seed)
             pulls.append(r["pull"])
             print(f"  M_W closure seed {100 + seed}: fitted {r['mw'] / c.GeV:.4f} +- {r['mw_err'] / c.MeV:.1f} MeV, "
                   f"pull {r['pull']:+.2f}")

@@ -99,6 +99,14 @@ SAMPLE = Section("analysis.sample", "one contribution to the expected counts; gi
     Field("unit_normalised", bool, default=False, doc="divide by the sum at every parameter point (a "
                                                        "normfactor on it is then the event count)"),
     Field("modifiers", list, item=MODIFIER, default=[], doc="normfactors and normsys of this sample"),
+    Field("inherit", list, item=str, default=[],
+          doc="process samples: model-point parameters taken from the command's point (e.g. the lepton flavour "
+              "of a limit scan; the sample is built once per their values)"),
+    Field("when", dict, default={}, doc="parameter -> value: the sample enters only at command points where "
+                                        "the parameters have these values (e.g. a lepton-specific background)"),
+    Field("scale_to", dict, default=None,
+          doc="{ sample = NAME, fraction = F }: normalised to F x the events of sample NAME in the analysis range "
+              "(a parametric shape takes the factor as its `scale` argument)"),
 ), one_of=(("process", "shapes", "from_data", "parametric", "template"),))
 
 PARAMCFG = Section("analysis.parameters.<name>", "initial value, bounds or fixing of a parameter", fields=(
@@ -194,19 +202,21 @@ class Analysis:
         samples, params = [], {}
         mask = self.mask.copy()
         for s in self.samples:
-            if s["name"] not in names:
+            if s["name"] not in names or not _applies(s, point):
                 continue
             if s["process"] == "signal":
                 smp, sp, smask = self._sample(s, point, process)
-            else:   # independent of the model point: built once per experiment
-                if s["name"] not in self._fixed_samples:
-                    self._fixed_samples[s["name"]] = self._sample(s, point, process)
-                smp, sp, smask = self._fixed_samples[s["name"]]
+            else:   # independent of the model point (but for inherited parameters): built once
+                key = (s["name"],) + tuple((k, (point or {}).get(k)) for k in s["inherit"])
+                if key not in self._fixed_samples:
+                    self._fixed_samples[key] = self._sample(s, point, process)
+                smp, sp, smask = self._fixed_samples[key]
             samples.append(smp)
             for k, cfg in sp.items():
                 params.setdefault(k, cfg)
             if smask is not None:
                 mask &= smask
+        samples = _scaled_to(samples, self.samples, mask, exp.card.path)
         unknown = set(names) - {s["name"] for s in self.samples}
         if unknown:
             raise CardError(exp.card.path, f"analysis.measurement.{m['name']}.samples",
@@ -270,6 +280,8 @@ class Analysis:
             if proc == "signal":
                 proc = self.signal_process(process)
                 pt.update(point or {})
+            else:
+                pt.update({k: point[k] for k in s["inherit"] if point and k in point})
             nominal, hmods, hparams = self._process_templates(proc, pt, s, key)
             mods += hmods
             params.update(hparams)
@@ -456,9 +468,51 @@ class Analysis:
         if missing:
             raise CardError(exp.card.path, f"{key}.parametric", f"misses parameter(s) {', '.join(missing)}")
         data = {"model": model, "x": ax.centres, "params": pmap, "width": np.diff(ax.edges), **consts}
-        nominal = np.asarray(fn(ax.centres, **{n: cfgs[pmap[n]].init for n in names}, width=np.diff(ax.edges),
-                                **consts), float)
+        try:
+            nominal = np.asarray(fn(ax.centres, **{n: cfgs[pmap[n]].init for n in names}, width=np.diff(ax.edges),
+                                    **consts), float)
+        except TypeError as exc:     # a missing or unknown constant of the shape
+            raise CardError(exp.card.path, f"{key}.parametric", f"does not fit model {model}: {exc}",
+                            f"see the model's arguments ({fn.__doc__ or ''})".strip()) from None
         return nominal, Modifier("parametric", s["name"], data), cfgs
+
+
+def _applies(s: dict, point) -> bool:
+    """Whether sample ``s`` enters at the command's model point (its ``when`` conditions)."""
+    for k, v in s["when"].items():
+        if point is None or k not in point or float(point[k]) != float(v):
+            return False
+    return True
+
+
+def _scaled_to(samples: list, tables: list, mask, path) -> list:
+    """Samples with ``scale_to = { sample, fraction }`` normalised to that fraction of the named sample's events
+    in the analysis range."""
+    by_name = {smp.name: smp for smp in samples}
+    out = []
+    for smp in samples:
+        tab = next(t for t in tables if t["name"] == smp.name)
+        st = tab["scale_to"]
+        if not st:
+            out.append(smp)
+            continue
+        key = f"analysis.sample[{smp.name}].scale_to"
+        if set(st) != {"sample", "fraction"} or not isinstance(st["fraction"], (int, float)) or st["fraction"] < 0:
+            raise CardError(path, key, f"is {st!r}", "give { sample = NAME, fraction = F } with F >= 0")
+        ref = by_name.get(st["sample"])
+        if ref is None:
+            raise CardError(path, f"{key}.sample", f"'{st['sample']}' is not a sample of the measurement",
+                            suggest(st["sample"], by_name) or f"samples: {', '.join(by_name)}")
+        own = float(np.sum(np.asarray(smp.nominal)[mask]))
+        if not own > 0:
+            raise CardError(path, key, f"sample '{smp.name}' is empty in the analysis range: cannot normalise it")
+        f = float(st["fraction"]) * float(np.sum(np.asarray(ref.nominal)[mask])) / own
+        mods = tuple(Modifier(m.type, m.name, {**m.data, "scale": f * m.data.get("scale", 1.0)})
+                     if m.type == "parametric" else
+                     Modifier(m.type, m.name, {**m.data, "templates": [np.asarray(t) * f for t in m.data["templates"]]})
+                     if m.type == "histosys" else m for m in smp.modifiers)
+        out.append(Sample(smp.name, np.asarray(smp.nominal) * f, mods, smp.unit_normalised))
+    return out
 
 
 def _nuisance_cfg(nu, knots) -> ParameterConfig:

@@ -37,8 +37,11 @@ GENERATOR_MODULES_BY_PROCESS = {'cevns': ('nudmsim.generators.pidar',),
  'meson-2body': ('nudmsim.generators.meson',),
  'meson-3body': ('nudmsim.generators.meson',),
  'nu-to-x': ('nudmsim.generators.pidar',),
+ 'w-lepton': ('nudmsim.generators.w_lepton',),
+ 'w-taunu': ('nudmsim.generators.w_lepton',),
  'wimp-si': ('nudmsim.generators.halo',),
- 'x-to-nu': ('nudmsim.generators.halo',)}
+ 'x-to-nu': ('nudmsim.generators.halo',),
+ 'z-lost-lepton': ('nudmsim.generators.w_lepton',)}
 
 PROCESS_IDS = {10: 'cevns',
  11: 'nu-to-x',

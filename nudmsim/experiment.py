@@ -171,7 +171,7 @@ class Experiment:
         if sk is None:
             raise CardError(path, "source.card", f"names a source of kind '{kind}', which the engine cannot use "
                             "yet", "use a pi_dar source such as 'sns' or a halo such as 'shm_xenon1t_2018'")
-        self.source_kind = kind
+        self.source_kind = sk.kind
         self.source_values = validate(src_table, sk.schema, path=path, prefix="source")
         self.source = sk.build(self.source_card, self.source_values, path, self.resolve_file)
         self.target = target_from_card(data["target"], path) if data.get("target") is not None else None
@@ -286,7 +286,9 @@ class Experiment:
             return self._cache[key]
         nodes = self._nodes(process, pt)
         counts = self._expect_counts(nodes, vals)
-        out = Expected(process, dict(pt), counts, self.observables, nodes.total, vals)
+        gen = self.generator(process)     # an MC-only generator's rows may be preselected: it counts them itself
+        inter = gen.interactions(pt, self) if hasattr(gen, "interactions") else nodes.total
+        out = Expected(process, dict(pt), counts, self.observables, inter, vals)
         self._cache[key] = out
         if len(self._cache) > 256:
             self._cache.popitem(last=False)
@@ -305,11 +307,18 @@ class Experiment:
         return fn() if fn is not None else {}
 
     def _nodes(self, process: str, pt: dict) -> Batch:
+        """Quadrature nodes of the process at ``pt`` (cached), or, for a Monte Carlo-only generator (``nodes``
+        None), its weighted rows ``mc_rows(pt, exp)`` (deterministic: a fixed-seed sample the generator keeps and
+        reweights; not cached here, the rows of a large sample are big)."""
         key = ("nodes", process, tuple(sorted(pt.items())))
         if key not in self._cache:
-            nodes = self.generator(process).nodes(pt, self)
+            gen = self.generator(process)
+            nodes = gen.nodes(pt, self)
             if nodes is None:
-                raise NudmsimError(f"process '{process}' has no quadrature; use generate")
+                mc = getattr(gen, "mc_rows", None)
+                if mc is None:
+                    raise NudmsimError(f"process '{process}' has no quadrature; use generate")
+                return mc(pt, self)
             self._cache[key] = nodes
         return self._cache[key]
 

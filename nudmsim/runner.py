@@ -213,7 +213,8 @@ def limit_point(args) -> dict:
         out["y_ref"] = y_ref = plane.y(pt)
         ws = exp.workspace(cfg["measurement"], point=pt, process=cfg["process"])
         spec = ws.spec()
-        sig = float(sum(np.sum(s.nominal) for s in ws.samples if s.name == "signal"))
+        # a signal template may be signed (the change of a spectrum, e.g. the W kink): "no signal" = all zero
+        sig = float(sum(np.sum(np.abs(s.nominal)) for s in ws.samples if s.name == "signal"))
         if ws.kind == "poisson" and not sig > 0:
             raise NudmsimError(f"{plane.x_name} = {x:g} {plane.x_unit}: no expected signal (outside the reach)")
         method = cfg["method"]

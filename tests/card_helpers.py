@@ -87,15 +87,13 @@ def is_number_field(f) -> bool:
 
 def build(card):
     """What the library builds from a card of each kind (source, response, detector, background...)."""
-    from nudmsim.analyses import cosmology as cosmo, w_boson as wb
+    from nudmsim.analyses import cosmology as cosmo
     from nudmsim.experiment import Experiment
     from nudmsim.sources import halo, meson_beams, pp, sns
 
     kind = card.card_kind
     if kind == "experiment":
         Experiment(card)          # source, target, stages (their tables), observables, analysis (its data file)
-    elif kind == "collider_w":
-        wb._setup(card)
     elif kind == "cosmology":
         for k in ("lyman_alpha.m_wdm_min_keV", "lyman_alpha.m_f_prefactor_msun", "relic.omega_dm_h2",
                   "couplings.y_q_kaon_bound", "couplings.y_q_thermal", "neff.neff_max"):

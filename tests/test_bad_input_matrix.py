@@ -116,8 +116,8 @@ VALUES = [
     (["generate", "nu-to-x", "-n", "10", "--set", "m_X=1", "--set", "m_X=2", "-o", "a.root"], "given twice"),
     (["limit", "atlas-w", "--option", "lepton=e", "--option", "lepton=mu"], "given twice"),
     # analysis options: sizes bounded by memory, non-finite refused (MemoryError / OverflowError before)
-    (["limit", "atlas-w", "--option", "events=1e12", "--scheduler", "sync"], "of memory"),
-    (["limit", "atlas-w", "--option", "events=inf", "--scheduler", "sync"], "finite integers"),
+    (["limit", "atlas-w", "--option", "lumi_fb=inf", "--scheduler", "sync"], "positive luminosity"),
+    (["limit", "atlas-w", "--option", "lumi_fb=-1", "--scheduler", "sync"], "positive luminosity"),
     (["fit", "atlas-w", "--set", "events=-3"], ">= 10000"),
     (["limit", "coherent2017", "--masses", "nan,3", "--scheduler", "sync"], "finite and > 0"),
     (["limit", "coherent2017", "--ratio", "inf", "--scheduler", "sync"], "finite number > 0"),
@@ -238,8 +238,12 @@ CARD_CASES = {
                                                      "range = [212.0, 70.0]"),
                              ["limit", "borexino-x2nu", "--masses", "60", "--scheduler", "sync", "--quiet"],
                              ["rate_bounds[0].range", "increasing"]),
-    "reversed pT window": (lambda t: _mutated_card(t, "atlas_7tev", "pt_lo_GeV = 30.0", "pt_lo_GeV = 60.0"),
-                           ["limit", "atlas-w", "--scheduler", "sync", "--quiet"], ["pt_hi_GeV", "larger than"]),
+    "reversed pT window": (lambda t: _mutated_card(t, "atlas_7tev", "range = [30.0, 50.0]", "range = [60.0, 50.0]"),
+                           ["limit", "atlas-w", "--scheduler", "sync", "--quiet"],
+                           ["observables.reco_l_pt.range", "increasing"]),
+    # analysis sizes bounded by memory (MemoryError before): the card's W sample
+    "huge W sample": (lambda t: _mutated_card(t, "atlas_7tev", "mc_events = 4000000", "mc_events = 1000000000000"),
+                      ["limit", "atlas-w", "--scheduler", "sync", "--quiet"], ["source.mc_events", "of memory"]),
     # a negative omega_dm_h2 gave a math domain error; a negative WDM mass was accepted
     "negative omega_dm_h2": (lambda t: _mutated_card(t, "cosmology", "omega_dm_h2 = 0.120", "omega_dm_h2 = -0.12"),
                              ["limit", "thermal-relic", "--scheduler", "sync", "--quiet"],

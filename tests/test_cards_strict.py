@@ -89,7 +89,7 @@ def test_literal_keys_in_the_code_are_declared():
             found.append((path.name, key))
             assert any(re.fullmatch(pattern, k) for k in declared), f"{path.name}: '{key}' is read but declared nowhere"
     # the parser sees the readers (sanity of the regex itself): every reader form in a synthetic line, and the
-    # code's own reads (90 after CRESST-III/DarkSide-50 moved to experiment cards, whose keys are schema-validated)
+    # code's own reads (fewer as analyses move onto experiment cards, whose keys are schema-validated: the W move took ~25)
     forms = ("number", "get", "array", "has", "relative_file", "read_table", "read_file", "find_card", "load_card",
              "table")
     for form in forms:
@@ -97,7 +97,7 @@ def test_literal_keys_in_the_code_are_declared():
             ["a.b", "a.{k}"], form
     assert [m.group(2) for m in _READ.finditer('_card_number(card, "c.d", 1.0)')] == ["c.d"]
     assert _EDGES.findall('_edges(card, "e.lo", "e.hi", "e.n")') == [("e.lo", "e.hi", "e.n")]
-    assert len(found) > 80 and ("cards.py", "target.mass_kg") in found
+    assert len(found) > 50 and ("cards.py", "target.mass_kg") in found
 
 
 # ------------------------------------------------------------------------------------------------

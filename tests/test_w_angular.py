@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from nudmsim import cards
 from nudmsim import constants as c
-from nudmsim.analyses import _w_sample as ws
-from nudmsim.analyses import w_boson as wb
+from nudmsim.generators import w_sample as ws
+from nudmsim.generators import w_lepton as wl
 from nudmsim.processes import w_angular as wa
 from nudmsim.processes import w_decay as wd
 
@@ -143,7 +143,7 @@ def test_longitudinal_state_density():
 
 @pytest.fixture(scope="module")
 def sample():
-    src, resp = wb._setup(cards.load_detector("atlas_7tev"))
+    src, resp = wl.setup(cards.load_detector("atlas_7tev"))
     return src, ws.generate_sample(src, 3_000_000, np.random.default_rng(61))
 
 

@@ -8,13 +8,12 @@ from hypothesis import strategies as st
 
 from nudmsim import cards
 from nudmsim import constants as c
-from nudmsim.analyses import _w_fits as wf
-from nudmsim.analyses import _w_sample as ws
-from nudmsim.analyses import w_boson as wb
+from nudmsim.generators import w_sample as ws
+from nudmsim.generators import w_lepton as wl
 from nudmsim.errors import CardError
 from nudmsim.processes import w_backgrounds as wbk
 from nudmsim.processes import w_decay as wd
-from nudmsim.response.collider import load_response
+from nudmsim.experiment import Experiment
 from nudmsim.sources.pp import load_z_source
 
 GeV = c.GeV
@@ -40,7 +39,7 @@ def test_tau_lepton_fraction_density_and_sampling():
 @pytest.fixture(scope="module")
 def setup():
     card = cards.load_detector("atlas_7tev")
-    return card, *wb._setup(card)
+    return card, *wl.setup(card)
 
 
 def test_tau_path_with_unit_fraction_equals_signal(setup):
@@ -77,20 +76,45 @@ def test_z_second_lepton_is_the_rest_of_the_boson(seed):
     assert np.all(np.abs(t["m"] - c.M_Z) < 15.01 * c.GAMMA_Z)
 
 
-def test_background_templates_from_card(setup):
-    card, src, resp = setup
-    names = [b.name for b in resp.backgrounds]
-    assert names == ["w_taunu", "z_lost_lepton", "multijet", "top"]
-    edges = wf.analysis_edges(card)
-    s = ws.generate_sample(src, 600_000, np.random.default_rng(4))
-    cs = ws.preselect(s, resp, "mu", edges[0])
-    light = ws.templates(cs, resp, "mu", 0.0, edges, ws.compact_weight(cs, resp, (1,)), heavy=False).light
-    bk = dict((n, b) for n, b, _ in wf.background_templates(src, resp, "mu", edges, (1,), light,
-                                                          np.random.default_rng(5), 600_000))
+def _card(tmp_path, extra="", replace=(), name="atlas_bkg"):
+    """The 7 TeV card without its backgrounds (and with smaller MC samples), plus ``extra`` sample tables."""
+    text = cards.load_detector("atlas_7tev").text
+    head, tail = text.split('[[analysis.sample]]\nname = "w_taunu"')
+    tail = tail[tail.index("[analysis.measurement.default]"):]
+    text = head.replace('name = "atlas_7tev"', f'name = "{name}"') + extra + "\n" + tail
+    for a, b in replace:
+        assert a in text
+        text = text.replace(a, b)
+    p = tmp_path / f"{name}.toml"
+    p.write_text(text)
+    return cards.load_detector(str(p))
+
+
+def test_background_templates_from_card(tmp_path):
+    # the card's background samples at the muon, W+ point of the limit scan (600k events per generated sample)
+    text = cards.load_detector("atlas_7tev").text.replace("mc_events = 4000000", "mc_events = 600000").replace(
+        "background_mc_events = 2000000", "background_mc_events = 600000").replace('name = "atlas_7tev"',
+                                                                                  'name = "atlas_small"')
+    p = tmp_path / "atlas_small.toml"
+    p.write_text(text)
+    exp = Experiment(cards.load_detector(str(p)))
+    pt = {"m4": 30.0, "U2": 1.0, "sm_subtracted": 1.0, "lepton": 13.0, "charge": 1.0, "lumi_fb": 0.0}
+    ws_ = exp.workspace(point=pt, process="w-lepton")
+    bk = {smp.name: np.asarray(smp.nominal) for smp in ws_.samples}
+    assert list(bk) == ["signal", "w_sm", "w_taunu", "z_lost_lepton", "multijet_mu", "top"]
+    light = bk["w_sm"]
     # parametric ones: exactly their fraction of the selected W in the window, with the declared shape
-    assert bk["multijet"].sum() == pytest.approx(0.006 * light.sum())
-    assert bk["multijet"][0] > 5 * bk["multijet"][-1]
+    assert bk["multijet_mu"].sum() == pytest.approx(0.006 * light.sum())
+    assert bk["multijet_mu"][0] > 5 * bk["multijet_mu"][-1]
     assert bk["top"].sum() == pytest.approx(0.001 * light.sum()) and np.allclose(bk["top"], bk["top"][0])
+    # ... and their expectation in the likelihood (parametric evaluation) equals the nominal
+    spec = ws_.spec()
+    comps = spec.component_counts(spec.nominal())
+    assert np.allclose(comps["multijet_mu"], bk["multijet_mu"]) and np.allclose(comps["top"], bk["top"])
+    # the electron point takes the electron fraction (the multijet sample of the other flavour is left out)
+    ws_e = exp.workspace(point=dict(pt, lepton=11.0), process="w-lepton")
+    bke = {smp.name: np.asarray(smp.nominal) for smp in ws_e.samples}
+    assert "multijet_mu" not in bke and bke["multijet_e"].sum() == pytest.approx(0.010 * bke["w_sm"].sum())
     # generated ones: positive, softer than the signal (tau: x < 1), and the W -> tau nu rate is bounded by
     # B(tau -> mu nu nu) x the signal
     tau = bk["w_taunu"]
@@ -100,24 +124,23 @@ def test_background_templates_from_card(setup):
     assert np.all(z >= 0) and 0.003 < z.sum() / light.sum() < 0.2
 
 
-def _card(tmp_path, extra):
-    text = cards.load_detector("atlas_7tev").text
-    head = text.split("[[analysis.background]]")[0]
-    p = tmp_path / "atlas_bkg.toml"
-    p.write_text(head.replace('name = "atlas_7tev"', 'name = "atlas_bkg"') + extra)
-    return cards.load_detector(str(p))
-
-
 def test_background_card_errors(tmp_path):
-    ok = _card(tmp_path, '[[analysis.background]]\nname = "top"\ntemplate = "flat"\nfraction_e = 0.001\n'
-                         'fraction_mu = 0.001\nnorm_error = 0.3\n')
-    assert [b.name for b in load_response(ok).backgrounds] == ["top"]
+    ok = _card(tmp_path, '[[analysis.sample]]\nname = "top"\nparametric = { model = "flat", on = "reco_l_pt" }\n'
+                         'scale_to = { sample = "w_sm", fraction = 0.001 }\n'
+                         'modifiers = [ { type = "normsys", name = "norm_top", error = 0.3 } ]\n')
+    assert [s["name"] for s in Experiment(ok).analysis.samples] == ["signal", "w_sm", "top"]
+    base = 'name = "x"\nparametric = { model = "flat", on = "reco_l_pt" }\n'
     bad = {
-        'template = "flatt"': "did you mean 'flat'",
-        'template = "flat"\nfraction_mu = 0.001\nnorm_err = 0.3': "norm_err",
-        'template = "flat"\nfraction_e = 0.001\nfraction_mu = 0.001\nnorm_error = -1': "norm_error",
-        'template = "exponential"\nfraction_e = 0.001\nfraction_mu = 0.001\nnorm_error = 0.3': "slope_GeV",
+        'name = "x"\nparametric = { model = "flatt", on = "reco_l_pt" }': "flat",
+        base + 'modifiers = [ { type = "normsys", name = "n", err = 0.3 } ]': "err",
+        base + 'modifiers = [ { type = "normsys", name = "n", error = -1.0 } ]': "error",
+        'name = "x"\nparametric = { model = "exponential", on = "reco_l_pt" }': "slope",
+        base + 'scale_to = { sample = "w_smm", fraction = 0.001 }': "w_sm",
+        base + 'scale_to = { sample = "w_sm" }': "fraction",
+        'name = "x"\nprocess = "w-taunu"\ninherit = ["lepton"]\nwhen = { lepton = 13 }\nscal_to = {}': "scal_to",
     }
-    for body, msg in bad.items():      # refused when the card is read (schema) or when the response is built
+    for body, msg in bad.items():      # refused when the card is read (schema) or when the analysis is built
         with pytest.raises(CardError, match=msg):
-            load_response(_card(tmp_path, f'[[analysis.background]]\nname = "x"\n{body}\n'))
+            exp = Experiment(_card(tmp_path, f'[[analysis.sample]]\n{body}\n', name="atlas_bad"))
+            exp.workspace(point={"m4": 30.0, "U2": 1.0, "sm_subtracted": 1.0, "lepton": 13.0, "charge": 1.0,
+                                 "lumi_fb": 0.0}, process="w-lepton")

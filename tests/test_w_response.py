@@ -6,17 +6,17 @@ import pytest
 
 from nudmsim import cards
 from nudmsim import constants as c
-from nudmsim.analyses import _w_sample as ws
-from nudmsim.analyses import w_boson as wb
+from nudmsim.generators import w_sample as ws
+from nudmsim.generators import w_lepton as wl
 from nudmsim.errors import CardError
-from nudmsim.response.collider import load_response
+from nudmsim.experiment import Experiment
 
 GeV = c.GeV
 
 
 @pytest.mark.parametrize("name", ["atlas_7tev", "atlas_13tev"])
 def test_muon_resolution_matches_the_paper_anchors(name):
-    mu = load_response(cards.load_detector(name)).lepton("mu")
+    mu = wl.setup(cards.load_detector(name))[1].lepton("mu")
     central = mu.relative_resolution(np.array([10 * GeV]), np.array([0.3]))[0]
     forward = mu.relative_resolution(np.array([100 * GeV]), np.array([2.3]))[0]
     assert central == pytest.approx(0.017, abs=0.001)
@@ -30,7 +30,7 @@ def test_muon_resolution_matches_the_paper_anchors(name):
 
 
 def test_kernel_resolution_bins_match_numpy():
-    src, resp = wb._setup(cards.load_detector("atlas_7tev"))
+    src, resp = wl.setup(cards.load_detector("atlas_7tev"))
     s = ws.generate_sample(src, 100_000, np.random.default_rng(2))
     a, b = ws.reconstruct(s, resp, "mu", 0.0), ws.reconstruct_numpy(s, resp, "mu", 0.0)
     assert np.allclose(a["pt"], b["pt"], rtol=1e-12, atol=1e-9)
@@ -48,4 +48,4 @@ def test_bad_resolution_tables(tmp_path):
         p = tmp_path / "atlas_res.toml"
         p.write_text(text.replace(old, new).replace('name = "atlas_7tev"', 'name = "atlas_res"'))
         with pytest.raises(CardError, match=msg):
-            load_response(cards.load_detector(str(p)))
+            Experiment(cards.load_detector(str(p)))

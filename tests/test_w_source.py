@@ -6,8 +6,8 @@ import pytest
 
 from nudmsim import cards
 from nudmsim import constants as c
-from nudmsim.analyses import _w_sample as ws
-from nudmsim.analyses import w_boson as wb
+from nudmsim.generators import w_sample as ws
+from nudmsim.generators import w_lepton as wl
 from nudmsim.errors import NudmsimError, ParameterError
 from nudmsim.paths import flux_file
 from nudmsim.sources import pp
@@ -18,7 +18,7 @@ GeV = c.GeV
 
 @pytest.fixture(scope="module")
 def setup():
-    return wb._setup(cards.load_detector("atlas_7tev"))
+    return wl.setup(cards.load_detector("atlas_7tev"))
 
 
 @pytest.fixture(scope="module")
@@ -155,22 +155,32 @@ def test_bad_input(tmp_path):
         pp.load_pp_source(str(card))
     with pytest.raises(ParameterError, match="threshold"):
         pp.check_sqrts(50 * GeV)
+    # an experiment card on that source refuses to load (the W line shape cannot be produced)
+    exp_card = tmp_path / "atlas_low.toml"
+    exp_card.write_text(cards.load_detector("atlas_7tev").text.replace('name = "atlas_7tev"', 'name = "atlas_low"')
+                        .replace('card = "pp_7tev"', 'card = "pp_low"'))
+    from nudmsim.experiment import Experiment
+
     with pytest.raises((ParameterError, NudmsimError), match="threshold"):
-        wb._card_for_sqrts(cards.load_detector("atlas_7tev"), "0.05TeV")
+        Experiment(cards.load_detector(str(exp_card)))
+    from nudmsim.models import planes
+    from nudmsim.stats.w_mass import lepton_name
+
     with pytest.raises(ParameterError, match="lepton flavour"):
-        wb.lepton_name(15)
+        lepton_name(15)
     with pytest.raises(ParameterError, match="lepton flavour"):
-        wb.lepton_name("tau")
+        lepton_name("tau")
+    with pytest.raises(ParameterError, match="lepton flavour"):
+        planes.get("u2_l4_w").point(30.0, None, {}, {"lepton": "tau"})
 
 
 def test_template_and_streamed_kernels_vs_numpy(sample, setup):
     # compact template kernel == numpy reference histogram on the same events (exact up to rounding);
     # the fused streamed generator == the array path in distribution (independent events, chi2)
-    from nudmsim.analyses import _w_fits as wf
 
     src, resp = setup
     card = cards.load_detector("atlas_7tev")
-    edges = wf.analysis_edges(card)
+    edges = wl.analysis_edges(card)
     sub = sample.subset(np.arange(sample.n) < 300_000)
     cs = ws.preselect(sub, resp, "e", edges[0])
     for m4 in (0.0, 30 * GeV):

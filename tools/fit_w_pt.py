@@ -27,10 +27,9 @@ from scipy.optimize import least_squares
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from nudmsim import cards, constants as c  # noqa: E402
-from nudmsim.analyses import _w_sample as ws  # noqa: E402
+from nudmsim import constants as c  # noqa: E402
+from nudmsim.generators import w_sample as ws  # noqa: E402
 from nudmsim.processes import w_decay as wd  # noqa: E402
-from nudmsim.response import collider as col  # noqa: E402
 from nudmsim.sources import pp  # noqa: E402
 
 GeV = c.GeV
@@ -116,8 +115,9 @@ def main():
     sig = src.sigma_lnu(0)
     print(f"sigma(pp -> W -> l nu) = {sig / NB:.4f} nb x K (K = {src.k_factor}; W+ {src.sigma_lnu(1) / NB:.4f}, "
           f"W- {src.sigma_lnu(-1) / NB:.4f}); ATLAS 2010 total {SIGMA_MEAS_NB} nb")
-    card = cards.load_detector("atlas_7tev")
-    resp = col.load_response(card)
+    from nudmsim.generators import w_lepton as wl
+
+    resp = wl.setup("atlas_7tev")[1]
     for fl in ("e", "mu"):
         rec = ws.reconstruct(s, resp, fl, 0.0)
         acc = float(np.sum(rec["w_decay"] * rec["selected"]) / s.n)

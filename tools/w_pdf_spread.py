@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from make_pp_luminosity import nlo_rows  # noqa: E402
 from nudmsim import constants as c  # noqa: E402
-from nudmsim.analyses import _w_sample as ws  # noqa: E402
+from nudmsim.generators import w_sample as ws  # noqa: E402
 from nudmsim.sources.pp import load_pp_source  # noqa: E402
 from nudmsim.validation import w_lepton_eta as v  # noqa: E402
 from pdf_grid import Grid  # noqa: E402

@@ -10,8 +10,8 @@ never in the code that reads a value.
 module                 kinds
 =====================  ==========================================================================
 ``sources``            ``pi_dar`` (SNS), ``halo`` (SHM), ``meson_source`` (stopped / in-flight K+), ``pp``
-``experiment``         ``experiment`` (engine cards: COHERENT, XENON1T, Borexino, CRESST-III, DarkSide-50, E949, ...)
-``collider``           ``collider_w`` (ATLAS-like W response)
+``experiment``         ``experiment`` (engine cards: COHERENT, XENON1T, Borexino, CRESST-III, DarkSide-50, E949, NA62, ATLAS W)
+``collider``           (none: the tables of the ``collider / atlas_w`` response stage)
 ``cosmology``          ``cosmology``
 =====================  ==========================================================================
 

@@ -1,9 +1,9 @@
-"""Schema of ``collider_w`` detector cards (ATLAS-like W -> l nu response and selection)."""
+"""Schema of the ATLAS-like W -> l nu response tables (lepton acceptance and resolution, recoil, selection): the
+keys of the ``collider / atlas_w`` response stage (:mod:`nudmsim.response.stages_collider`)."""
 from __future__ import annotations
 
-from ..cards import register_card_schema
 from ..schema import Field, Section
-from ._checks import above, increasing, pairs
+from ._checks import increasing, pairs
 
 
 def _nonneg_numbers(v) -> str | None:
@@ -12,15 +12,6 @@ def _nonneg_numbers(v) -> str | None:
     if any(isinstance(x, bool) or not isinstance(x, (int, float)) or not x >= 0 for x in vals):
         return f"must be non-negative numbers, got {v!r}"
     return None
-
-SOURCE = Section("source", "the pp source", fields=(
-    Field("pp", str, doc="pp source card (kind pp), searched next to this card, in $NUDMSIM_CARD_PATH, then fluxes/"),
-))
-EXPOSURE = Section("exposure", "integrated luminosity per lepton channel", fields=(
-    Field("luminosity_e_fb", float, unit="fb⁻¹", lo=0, lo_open=True, doc="electron channel"),
-    Field("luminosity_mu_fb", float, unit="fb⁻¹", lo=0, lo_open=True, doc="muon channel"),
-))
-
 
 def _lepton(fl: str, what: str) -> Section:
     return Section(f"lepton.{fl}", f"{what} acceptance, resolution and efficiency", fields=(
@@ -55,34 +46,3 @@ SELECTION = Section("selection", "event selection", fields=(
     Field("mt_min_GeV", float, unit="GeV", lo=0, doc="transverse mass > this"),
     Field("recoil_ut_max_GeV", float, unit="GeV", lo=0, lo_open=True, doc="recoil u_T < this"),
 ))
-BACKGROUND = Section("analysis.background", "one background of the lepton-pT fit ([[analysis.background]]): a "
-                     "template with a Gaussian-constrained normalisation", fields=(
-    Field("name", str, doc="name (unique in the card)"),
-    Field("template", str, choices=("generator:w_tau", "generator:z_lost_lepton", "exponential", "flat"),
-          doc="generator:w_tau / generator:z_lost_lepton (nudmsim/processes/w_backgrounds.py, same source and "
-              "response), or a parametric lepton-pT shape normalised to fraction_<l> of the selected W -> l nu"),
-    Field("norm_error", float, lo=0, lo_open=True, hi=5, doc="relative normalisation uncertainty"),
-    Field("reference", str, default="", doc="where the numbers come from"),
-    Field("veto_eta_max", float, default=None, lo=0, lo_open=True,
-          doc="generator:z_lost_lepton: the second lepton is lost outside |eta| < this"),
-    Field("veto_pt_min_GeV", float, unit="GeV", default=None, lo=0,
-          doc="generator:z_lost_lepton: ... or below this p_T"),
-    Field("slope_GeV", float, unit="GeV", default=None, lo=0, lo_open=True, doc="exponential: exp(-pT/slope)"),
-    Field("fraction_e", float, default=None, lo=0, doc="exponential/flat: fraction of the selected W -> e nu"),
-    Field("fraction_mu", float, default=None, lo=0, doc="exponential/flat: fraction of the selected W -> mu nu"),
-))
-
-ANALYSIS = Section("analysis", "the binned lepton-pT fit", fields=(
-    Field("pt_lo_GeV", float, unit="GeV", lo=0, lo_open=True, doc="lower edge of the fitted pT range"),
-    Field("pt_hi_GeV", float, unit="GeV", lo=0, lo_open=True, doc="upper edge"),
-    Field("bin_GeV", float, unit="GeV", lo=0, lo_open=True, doc="bin width"),
-    Field("normalisation_uncertainty", float, lo=0, lo_open=True,
-          doc="relative normalisation uncertainty (a constrained nuisance)"),
-    Field("background", list, item=BACKGROUND, default=[],
-          doc="backgrounds ([[analysis.background]] tables; the template's own keys are checked by "
-              "nudmsim.response.collider.load_backgrounds)"),
-), check=above("pt_hi_GeV", "pt_lo_GeV"))
-
-register_card_schema("collider_w", [SOURCE, EXPOSURE, LEPTON, RECOIL, SELECTION, ANALYSIS],
-                     doc="W -> l nu at a pp collider: lepton acceptance and resolution, recoil, selection "
-                         "(w-lepton, atlas-w)")

@@ -47,7 +47,8 @@ class Generator(Protocol):
 GENERATORS: dict[tuple[str, str], type] = {}
 
 #: modules that register generators (imported on first lookup)
-GENERATOR_MODULES = ["nudmsim.generators.pidar", "nudmsim.generators.halo", "nudmsim.generators.meson"]
+GENERATOR_MODULES = ["nudmsim.generators.pidar", "nudmsim.generators.halo", "nudmsim.generators.meson",
+                     "nudmsim.generators.w_lepton"]
 
 
 def register_generator(cls):

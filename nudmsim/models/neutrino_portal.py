@@ -202,6 +202,47 @@ def _thermal_y(x, ratio, opts):
     return 32 * math.pi * np.asarray(x, float) ** 2 * sv * (1 + 1 / ratio**2) ** 2, "<sigma v> = 1 pb (thermal target)"
 
 
+W_CHARGES = {"plus": 1.0, "minus": -1.0, "both": 0.0}
+
+
+def _w_point(x, ratio, ref, opts):
+    """W -> l nu_4 kink (atlas-w): m_4 = x [GeV]; the signal template is the change of the lepton-p_T spectrum per
+    unit |U_l4|^2 (U2 = 1, SM subtracted; the spectrum is linear in |U|^2), so the limit on its strength is the
+    limit on |U_l4|^2.  Options: lepton (e | mu), charge (plus | minus | both), lumi_fb (card | fb^-1)."""
+    from ..errors import NudmsimError, ParameterError
+
+    lep = str(opts["lepton"]).strip().lower()
+    lep = {"electron": "e", "muon": "mu", "11": "e", "13": "mu"}.get(lep, lep)
+    if lep not in ("e", "mu"):
+        raise ParameterError(f"unknown lepton flavour '{opts['lepton']}' (use --option lepton=e or lepton=mu)")
+    ch = str(opts["charge"]).strip().lower()
+    if ch not in W_CHARGES:
+        raise NudmsimError(f"--option charge={opts['charge']}: use plus, minus or both")
+    lumi = str(opts["lumi_fb"]).strip().lower()
+    if lumi == "card":
+        lumi_fb = 0.0
+    else:
+        try:
+            lumi_fb = float(lumi)
+        except ValueError:
+            lumi_fb = math.nan
+        if not (math.isfinite(lumi_fb) and lumi_fb > 0):
+            raise NudmsimError(f"--option lumi_fb={opts['lumi_fb']}: give a positive luminosity in fb^-1")
+    return {"m4": float(x), "U2": 1.0, "sm_subtracted": 1.0, "lepton": 11.0 if lep == "e" else 13.0,
+            "charge": W_CHARGES[ch], "lumi_fb": lumi_fb}
+
+
+def _pmns_unitarity(x, ratio, opts):
+    """|U_l4|^2 bound from PMNS unitarity / EWPD (Blennow et al. 2023; data/hnl_limits/curves), at x [GeV]."""
+    from ..paths import data_file
+
+    sheet = "Ue4" if str(opts.get("lepton", "mu")).strip().lower() in ("e", "11", "electron") else "Umu4"
+    arr = np.genfromtxt(data_file("hnl_limits", "curves", sheet, "pmns_unitarity_curve.csv"), delimiter=",",
+                        skip_header=1, comments="#")
+    return (np.exp(np.interp(np.log(np.asarray(x, float)), np.log(arr[:, 0]), np.log(arr[:, 1]))),
+            "PMNS unitarity / EWPD (Blennow et al. 2023)")
+
+
 def _register_planes():
     from .planes import LimitPlane, register
 
@@ -214,6 +255,13 @@ def _register_planes():
                         power=2.0, options={"m4": ("10x", "m4 = 10 m_chi (10x, default) or a mass, e.g. 400GeV"),
                                             "y_L": ("4pi", "dark Yukawa used for the nu4 width (default 4pi)")},
                         reference=_thermal_y))
+    register(LimitPlane("u2_l4_w", "w-lepton", "m4", "GeV", "|U_l4|^2", "", "", 0.0, _w_point, lambda p: p["U2"],
+                        (), "W -> l nu4 with nu4 invisible (lepton-pT kink): the spectrum is (1 - |U|^2) T_light + "
+                        "|U|^2 T_nu4(m4), linear in |U_l4|^2; the signal template is T_nu4 - T_light",
+                        options={"lepton": ("mu", "e | mu (default mu)"),
+                                 "charge": ("plus", "plus (default, as the seed) | minus | both"),
+                                 "lumi_fb": ("card", "integrated luminosity in fb^-1 (default: the card's)")},
+                        reference=_pmns_unitarity))
 
 
 _register_planes()

@@ -52,9 +52,9 @@ def tau_branching(flavour):
 
 
 def w_tau_sample(source, n, rng, flavour, charge=0):
-    """W -> tau nu -> l nu nu nu events: a :class:`~nudmsim.analyses._w_sample.WSample` of the W source with the
+    """W -> tau nu -> l nu nu nu events: a :class:`~nudmsim.generators.w_sample.WSample` of the W source with the
     tau -> l momentum fraction in ``xscale`` and the cross section times B(tau -> l nu nu) in ``sigma``."""
-    from ..analyses import _w_sample as ws
+    from ..generators import w_sample as ws
 
     s = ws.generate_sample(source, n, rng, charge)
     s.xscale = tau_lepton_fraction(rng.random(n))
@@ -78,7 +78,7 @@ def second_lepton(s):
 def z_lost_lepton_sample(zsource, n, rng, veto_eta_max, veto_pt_min):
     """Z -> l l events with lepton 2 lost (|eta| >= veto_eta_max or p_T < veto_pt_min [MeV]): (sample, lost mask).
     ``sample.sigma`` is doubled (either lepton can be the candidate)."""
-    from ..analyses import _w_sample as ws
+    from ..generators import w_sample as ws
 
     s = ws.generate_sample(zsource, n, rng, 0)
     pt2, aeta2 = second_lepton(s)

@@ -274,6 +274,7 @@ BUILTIN_MODULES: list[str] = [
     "nudmsim.response.stages_efficiency",   # efficiency/*, cut/window
     "nudmsim.response.stages_axis",         # axis/conditional_table, resolution/bin_efficiencies
     "nudmsim.response.stages_tracking",     # resolution/parent_frame_momentum
+    "nudmsim.response.stages_collider",     # collider/atlas_w
 ]
 
 

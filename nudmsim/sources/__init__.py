@@ -21,21 +21,28 @@ class SourceKind:
     schema: Section
     build: Callable[[Any, dict, Any, Any], Any]
     doc: str = ""
+    card_kind: str = ""        # the source cards' card.kind it serves (default: the same name)
 
 
 SOURCE_KINDS: dict[str, SourceKind] = {}
 
 #: modules that register source kinds (imported on first lookup)
-SOURCE_MODULES = ["nudmsim.sources.sns", "nudmsim.sources.halo", "nudmsim.sources.meson_beams"]
+SOURCE_MODULES = ["nudmsim.sources.sns", "nudmsim.sources.halo", "nudmsim.sources.meson_beams",
+                  "nudmsim.sources.pp_w"]
 
 
-def register_source_kind(kind: str, *, schema: Section, build, doc: str = "") -> None:
-    SOURCE_KINDS[kind] = SourceKind(kind, schema, build, doc)
+def register_source_kind(kind: str, *, schema: Section, build, doc: str = "", card_kind: str = "") -> None:
+    """Register a source kind; ``card_kind``: the ``card.kind`` of the source cards it reads when that differs
+    from the engine's name of the kind (e.g. ``pp_w`` reads ``pp`` cards)."""
+    SOURCE_KINDS[kind] = SourceKind(kind, schema, build, doc, card_kind or kind)
 
 
 def source_kind(kind: str) -> SourceKind | None:
+    """The source kind of a source card's ``card.kind`` (or of the kind's own name)."""
     import importlib
 
     for mod in SOURCE_MODULES:
         importlib.import_module(mod)
-    return SOURCE_KINDS.get(kind)
+    if kind in SOURCE_KINDS:
+        return SOURCE_KINDS[kind]
+    return next((sk for sk in SOURCE_KINDS.values() if sk.card_kind == kind), None)

@@ -1,6 +1,6 @@
 """Numba kernel of a compiled workspace's −2 ln L and its gradient (see nudmsim.stats.compiled).
 
-One pass over the used bins: histosys splines, clipping, unit normalisation, normfactors and normsys, the
+One pass over the used bins: histosys splines, clipping (of samples with shapes), unit normalisation, normfactors and normsys, the
 analytic on/off profile (Cousins, Linnemann & Tucker 2008, eq. 21 with known s, cancellation-free form), the
 Poisson deviance and the Gaussian constraints.  ``grad`` receives d(−2 ln L)/dp when ``want_grad``.
 """
@@ -33,7 +33,7 @@ def _dev(n, nu):
 
 
 @njit(cache=True)
-def twice_nll(p, want_grad, grad, N, C, knots, n_knots, shape_sample, shape_param, unit, nf_ptr, nf_idx,
+def twice_nll(p, want_grad, grad, N, C, knots, n_knots, shape_sample, shape_param, unit, clip, nf_ptr, nf_idx,
               ns_ptr, ns_idx, ns_hi, ns_lo, n_obs, off, tau, has_onoff, cons_idx, cons_mean, cons_sig):
     S, B = N.shape
     J = shape_param.shape[0]
@@ -53,6 +53,10 @@ def twice_nll(p, want_grad, grad, N, C, knots, n_knots, shape_sample, shape_para
         for b in range(B):
             U[s, b] += ((C[0, j, k, b] * tj + C[1, j, k, b]) * tj + C[2, j, k, b]) * tj + C[3, j, k, b]
     clipped = U < 0.0
+    for s in range(S):          # only samples with interpolated shapes are clipped (signed templates stay)
+        if not clip[s]:
+            for b in range(B):
+                clipped[s, b] = False
     tot = np.zeros(S)
     for s in range(S):
         for b in range(B):

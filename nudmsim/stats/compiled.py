@@ -141,6 +141,9 @@ class CompiledModel:
         self.M = np.zeros((len(plain), len(shapes)))
         self.M[self.shape_sample, np.arange(len(shapes))] = 1.0
         self.unit = np.array([s.unit for s in plain], bool)
+        # interpolated shapes may undershoot and are clipped at 0; a sample without shapes keeps its sign (a
+        # signed template, e.g. the change of a spectrum that a parameter makes)
+        self.clip = np.array([len(s.shapes) > 0 for s in plain], bool)
         self.factors = [(s.normfactors, s.normsys) for s in plain]
 
     # -- evaluation ---------------------------------------------------------------------------------
@@ -171,7 +174,7 @@ class CompiledModel:
             c0, c1, c2, c3 = (self.C[q, j, k] for q in range(4))
             vals = ((c0 * t + c1) * t + c2) * t + c3
             U += self.M @ vals
-        neg = U < 0
+        neg = (U < 0) & self.clip[:, None]
         U[neg] = 0.0
         tots = U.sum(axis=1)
         scale = np.where(self.unit & (tots > 0), 1.0 / np.where(tots > 0, tots, 1.0), 1.0)
@@ -278,7 +281,7 @@ class CompiledSpec(Spec):
                 off, tau, has = np.zeros(len(n)), 1.0, False
             cons = self._constraints()
             self._kargs = (mdl.N, mdl.C, mdl.knots_pad, mdl.n_knots, mdl.shape_sample.astype(np.int64),
-                           mdl.shape_param.astype(np.int64), mdl.unit, mdl.nf_ptr, mdl.nf_idx, mdl.ns_ptr,
+                           mdl.shape_param.astype(np.int64), mdl.unit, mdl.clip, mdl.nf_ptr, mdl.nf_idx, mdl.ns_ptr,
                            mdl.ns_idx, mdl.ns_hi, mdl.ns_lo, n, off, tau, has,
                            np.array([c[0] for c in cons], np.int64), np.array([c[1] for c in cons], float),
                            np.array([c[2] for c in cons], float))

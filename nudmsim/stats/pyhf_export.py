@@ -27,7 +27,7 @@ onoff {off, tau}   the on/off likelihood exactly: in ``analysis`` the sample has
                    channel ``<sample>_control`` holds one sample of nominal tau per bin with the same
                    shapefactor and observes off_i.  (pyhf's ``shapesys`` cannot express bins with off_i = 0,
                    where the nudmsim profile still lets b_i > 0 under exp(-tau b_i); the shapefactor form can.)
-parametric         refused (not HistFactory)
+parametric         a model with parameters refused (not HistFactory); without (exponential, flat): a fixed histogram
 constraints        only the N(0, 1) of normsys/histosys parameters exist in pyhf; any other Gaussian
                    constraint is refused
 =================  =========================================================================================
@@ -107,6 +107,8 @@ def to_pyhf(ws, *, linear_normsys: bool = True) -> dict:
                 lo_t, hi_t = (_unit(m.data["templates"][k.index(x)], unit) for x in (-1.0, 1.0))
                 mods.append({"type": "histosys", "name": m.name,
                              "data": {"hi_data": flat(hi_t), "lo_data": flat(lo_t)}})
+            elif m.type == "parametric" and not _shape_params(m.data["model"]):
+                pass        # a shape model without parameters is a fixed histogram: exported as its nominal
             elif m.type == "parametric":
                 raise NudmsimError(f"workspace {ws.name}: sample '{s.name}' is a parametric shape "
                                    f"({m.data['model']}), which pyhf cannot express")
@@ -177,3 +179,10 @@ def pyhf_fit(spec: dict, *, settings: dict | None = PYHF_SETTINGS) -> dict:
 
 
 __all__ = ["to_pyhf", "pyhf_fit", "PYHF_SETTINGS"]
+
+
+def _shape_params(model: str) -> tuple:
+    """The parameter names of a registered parametric shape (empty: a fixed shape)."""
+    from .workspace import PARAMETRIC
+
+    return PARAMETRIC[model][1] if model in PARAMETRIC else ("?",)

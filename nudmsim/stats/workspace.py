@@ -59,6 +59,28 @@ def _power_law(x, norm, index, x_ref=1.0, width=None):
     return norm * (np.asarray(x) / x_ref) ** (-index) * w
 
 
+def _bin_fractions(x, width, cdf):
+    """Fractions of a distribution with cumulative ``cdf`` in the bins (centres x, widths), normalised over them."""
+    x, w = np.asarray(x, float), np.asarray(width, float)
+    f = cdf(x + 0.5 * w) - cdf(x - 0.5 * w)
+    return f / f.sum()
+
+
+@register_parametric("exponential", ())
+def _exponential(x, slope, scale=1.0, width=None):
+    """scale x the bin fractions of exp(-x/slope) over the bins (a falling shape with a fixed slope; ``scale`` =
+    the events over the bins, e.g. set by a sample's ``scale_to``)."""
+    w = np.ones_like(np.asarray(x, float)) if width is None else width
+    return scale * _bin_fractions(x, w, lambda t: -np.exp(-(t - np.min(x)) / slope))
+
+
+@register_parametric("flat", ())
+def _flat(x, scale=1.0, width=None):
+    """scale x the bin widths over their sum (flat in x)."""
+    w = np.ones_like(np.asarray(x, float)) if width is None else np.asarray(width, float)
+    return scale * w / w.sum()
+
+
 # ------------------------------------------------------------------------------------------------
 # the data
 # ------------------------------------------------------------------------------------------------
@@ -292,7 +314,8 @@ def _sample_function(s: Sample, TemplateGrid):
             out = nominal
             for name, grid in shapes:
                 out = out + grid(p[name])
-            out = np.maximum(out, 0.0)
+            if shapes:          # interpolated shapes may undershoot; a signed nominal (a difference) stays signed
+                out = np.maximum(out, 0.0)
         if unit:
             tot = out.sum()
             out = out / tot if tot > 0 else out

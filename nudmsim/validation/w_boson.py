@@ -18,14 +18,13 @@ NB = 1e-9 * c.u.barn
 
 
 def _setup(card_name="atlas_7tev"):
-    from .. import cards
-    from ..analyses import w_boson as wb
+    from ..generators import w_lepton as wl
 
-    return wb._setup(cards.load_detector(card_name))
+    return wl.setup(card_name)
 
 
 def _sample(n, seed, card_name="atlas_7tev", charge=0):
-    from ..analyses import _w_sample as ws
+    from ..generators import w_sample as ws
     from ..generate import make_rng
 
     src, resp = _setup(card_name)
@@ -62,16 +61,14 @@ def kink_expected(m4_gev):
 
 def heavy_over_dilution(m4_gev=100.0, u2=0.1, n=1_000_000, seed=12):
     """max over bins |nu(U2, m4) / ((1 - U2) nu(0)) - 1| of the selected lepton-p_T spectrum for m4 > M_W."""
-    from ..analyses import _w_fits as wf
-    from ..analyses import _w_sample as ws
-    from .. import cards
+    from ..generators import w_lepton as wl
+    from ..generators import w_sample as ws
 
     s, src, resp = _sample(n, seed)
-    edges = wf.analysis_edges(cards.load_detector("atlas_7tev"))
+    edges = wl.analysis_edges("atlas_7tev")
     cs = ws.preselect(s, resp, "mu", edges[0])
     t = ws.templates(cs, resp, "mu", m4_gev * GeV, edges, ws.compact_weight(cs, resp))
-    spec = wf.kink_spec(t.light, t.heavy, m4_gev * GeV, resp.norm_sigma)
-    nu = spec.components[0].expected({"U2": u2, "norm": 1.0})
+    nu = (1.0 - u2) * t.light + u2 * t.heavy          # the expected spectrum (signal sample x U2 + SM W)
     return float(np.max(np.abs(nu / ((1 - u2) * t.light) - 1.0)))
 
 
@@ -103,7 +100,7 @@ def wpt_chi2(channel="W->mu nu", n=10_000_000, seed=13, sample=None, chunk=2_000
     """(chi^2, ndf) of the generated normalised W p_T spectrum (ATLAS fiducial cuts, 0-300 GeV) vs ATLAS.
     ndf = bins - 1 (normalisation).  The card's parametrisation is fitted to the e and mu spectra together
     (tools/fit_w_pt.py).  1e7 events (in chunks): with fewer, the MC noise of the 95-210 GeV bins moves chi^2 by ~2."""
-    from ..analyses import _w_sample as ws
+    from ..generators import w_sample as ws
     from ..generate import make_rng
     from ..processes import w_decay as wd
 
@@ -140,7 +137,7 @@ def sigma_total_w_nb(table="pp_w_lumi_7tev.csv", sqrts_tev=7.0):
 
 def selected_charge_ratio(flavour="mu", n=2_000_000, seed=14, sample=None):
     """Selected W+ / W- events (W-mass selection), to compare with the ATLAS candidate ratio."""
-    from ..analyses import _w_sample as ws
+    from ..generators import w_sample as ws
 
     resp = _setup()[1]
     s = sample if sample is not None else _sample(n, seed)[0]
@@ -215,8 +212,7 @@ def _():
 @check("w.mw_closure_pull", unit="sigma", reference=0.0, tolerance=2.0,
        description="M_W fitted on 1e7-event pseudo-data (M_W + 20 MeV) with BW-reweighted templates: pull")
 def _():
-    from .. import cards
-    from ..analyses import w_boson as wb
+    from ..stats.w_mass import mw_closure
 
-    r = wb.mw_closure(cards.load_detector("atlas_7tev"), n_data=10_000_000, n_template=10_000_000)
+    r = mw_closure("atlas_7tev", n_data=10_000_000, n_template=10_000_000)
     return r["pull"]

@@ -67,7 +67,7 @@ def fiducial_2011(s, sel_pt=25.0, eta_max=2.5, nu_pt=25.0, mt_min=40.0):
 def eta_prediction(n=10_000_000, seed=15, source=None, sample=None, chunk=2_000_000):
     """Model d sigma/d eta [pb] per ATLAS bin for W+ and W- (and MC errors) and the fiducial cross sections, from
     n generated events (in chunks: flat memory) or a given ``sample``."""
-    from ..analyses import _w_sample as ws
+    from ..generators import w_sample as ws
     from ..generate import make_rng
     from ..processes import w_decay as wd
     from ..sources.pp import load_pp_source

@@ -1,4 +1,4 @@
-"""Numba kernels of the W generator (the fast path of ``_w_sample``): per-event loops over pre-drawn uniforms
+"""Numba kernels of the W generator (the fast path of ``w_sample``): per-event loops over pre-drawn uniforms
 and normals (numpy PCG64 streams, so ``--seed`` reproduces files).  The physics is the one of
 :mod:`nudmsim.sources.pp` (sampling tables, p_T given y, angular coefficients), :mod:`nudmsim.processes.w_angular`
 (lepton density with A_0..A_4 and a massive nu_4), :mod:`nudmsim.processes.w_decay` (proposal density,
@@ -9,7 +9,7 @@ Per event the generator keeps the two pieces of the massless lepton density at t
 E (parity even) and O (parity odd): the decay weight for any nu_4 mass is then
 w(r) = (3/8) [E (1 - r) + O + 2 r] / (1 + r/2) / q(cos theta), q the proposal density in cos theta.
 
-Lepton response arrays (:func:`nudmsim.analyses._w_sample.response_arrays`), with every |eta| stored as
+Lepton response arrays (:func:`nudmsim.generators.w_sample.response_arrays`), with every |eta| stored as
 sinh|eta| (= |p_z|/p_T, so the kernels need no asinh): ``lres`` rows (sinh of the bin's upper |eta| edge, a, b, c)
 of an |eta|-binned resolution; ``lpar`` = (kind: 0 calorimeter / 1 tracker, sinh eta_max, efficiency); ``gaps``
 rows (sinh lo, sinh hi) of excluded |eta| ranges.
