@@ -124,9 +124,14 @@ def end_to_end(process: str, n: int, folder: Path, extra=()) -> dict:
 
 
 def sigint_latency(process: str, folder: Path, wait_s: float = 2.0) -> tuple[float, int, list]:
+    """Ctrl-C ``wait_s`` after the output's temporary appears.  The child gets Python's default SIGINT even
+    when this benchmark runs under ``nohup`` or in a background job (which hand down SIG_IGN, and nudmsim
+    respects an inherited SIG_IGN)."""
+    folder = Path(tempfile.mkdtemp(dir=folder))          # empty: the temporary is the first file to appear
     out = folder / "sig.root"
     p = subprocess.Popen([sys.executable, "-m", "nudmsim", "generate", process, "-n", "1e8", "-o", str(out)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     t0 = time.perf_counter()
     while not os.listdir(folder) and p.poll() is None and time.perf_counter() - t0 < 120:
         time.sleep(0.01)

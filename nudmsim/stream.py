@@ -189,9 +189,12 @@ class _CtrlC:
     def __enter__(self):
         import signal
 
+        from . import interrupts
+
         if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                signal.getsignal(signal.SIGINT) in (signal.default_int_handler, interrupts.handler):
             self.old = signal.signal(signal.SIGINT, self._handler)
+        interrupts.check()      # a Ctrl-C during start-up that a library swallowed
         return self
 
     def _handler(self, signum, frame):
@@ -199,8 +202,11 @@ class _CtrlC:
         raise KeyboardInterrupt
 
     def check(self):
+        from . import interrupts
+
         if self.hit:
             raise KeyboardInterrupt
+        interrupts.check()
 
     def __exit__(self, *exc):
         import signal

@@ -249,3 +249,23 @@ def test_generate_progress_bar_only_on_a_terminal(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(sys, "stderr", tty2)
     assert main(["generate", "cevns", "-n", "70000", "--quiet", "-o", str(tmp_path / "c.root")]) == 0
     assert tty2.getvalue() == ""
+
+
+@pytest.mark.parametrize("delay_s", [0.2, 0.8])
+def test_ctrl_c_during_start_up_ends_the_run_cleanly(tmp_path, delay_s):
+    """A Ctrl-C while the command is still importing and loading caches (where a library can swallow the
+    KeyboardInterrupt) ends the run: exit 130, one line, no traceback, no file (nudmsim.interrupts)."""
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "sig.root"
+    p = subprocess.Popen([sys.executable, "-m", "nudmsim", "generate", "cevns", "-n", "1e8", "--seed", "1",
+                          "-o", str(out), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(delay_s)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "nudmsim: interrupted (no output written)"
+    assert list(tmp_path.iterdir()) == []

@@ -191,6 +191,19 @@ def _terminate(signum, frame):  # SIGTERM: unwind like Ctrl-C (temporaries remov
 
 
 def main(argv=None) -> int:
+    from .. import interrupts
+
+    old_int = interrupts.install()       # never lose a Ctrl-C, even one a library swallows during start-up
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:            # during start-up, before the command runs
+        print("nudmsim: interrupted (no output written)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        interrupts.restore(old_int)
+
+
+def _main(argv=None) -> int:
     global COMMAND_LINE
     argv = list(sys.argv[1:] if argv is None else argv)
     COMMAND_LINE = shlex.join(["nudmsim", *argv])

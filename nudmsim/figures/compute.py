@@ -27,15 +27,17 @@ def masses(lo: float, hi: float, opts: FigureOptions, n: int = 50, n_quick: int 
 
 
 def limit(analysis: str, opts: FigureOptions, *, masses=None, ratio=None, card: str | None = None,
-          options: dict | None = None, params: dict | None = None, projected: bool = False):
-    """The analysis' LimitCurve, as ``nudmsim limit`` computes it (card = the analysis default if None)."""
+          options: dict | None = None, params: dict | None = None, projected: bool = False,
+          scheduler: str | None = None):
+    """The analysis' LimitCurve, as ``nudmsim limit`` computes it (card = the analysis default if None;
+    ``scheduler`` as for :func:`nudmsim.scan.map_points`, e.g. "sync" inside a Dask task)."""
     entry = registry.get_analysis(analysis)
     if entry.limit is None:
         raise NudmsimError(f"analysis {analysis} has no limit")
     c = cards.load_detector(card or entry.default_detector)
     req = LimitRequest(card=c, masses=None if masses is None else np.asarray(masses, float), ratio=ratio,
                        projected=projected, params={k: str(v) for k, v in (params or {}).items()},
-                       scheduler=None, progress=bool(opts.progress),
+                       scheduler=scheduler, progress=bool(opts.progress),
                        options={k: str(v) for k, v in (options or {}).items()})
     return entry.limit(req)
 

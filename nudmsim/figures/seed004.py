@@ -117,37 +117,51 @@ def _neff_line(ax, m_neff):
             color=style.color("neff"))
 
 
+RELIC_LABEL = r"thermal relic ($y_q$ = 1e-9)"
+#: relative cost of one Fig. 2 curve (seconds per curve on an idle core, measured): the heaviest go first
+FIG2_COST = {"coherent2017": 12.0, "coherent2021": 12.0, "thermal-relic": 4.0, "borexino-x2nu": 4.0,
+             "kinetic-decoupling": 3.0, "cresst3-x2nu": 2.0, "darkside50-x2nu": 1.0, "xenon1t-x2nu": 1.0}
+
+
+def _fig2_curve(task):
+    """One curve of Fig. 2 (module level, so that Dask can ship it): (LimitCurve, None) or (None, note)."""
+    panel, label, analysis, card, ms, options, r, quick = task
+    try:
+        lc = compute.limit(analysis, FigureOptions(quick=quick), masses=ms, ratio=r, card=card, options=options,
+                           scheduler="sync")
+    except NudmsimError as exc:
+        return None, f"{label} (r = {r:g}) not drawn: {exc}"
+    return lc, None
+
+
 @figure("seed004-fig2", seed="004", number="2",
         title="sigma_NC vs m_X, m_phi = 10 m_X and 3 m_X: COHERENT, XENON1T, Borexino, kinetic decoupling, relic")
 def build_fig2(opts: FigureOptions) -> FigureResult:
     from ..cosmology import thermal
+    from ..scan import map_points
 
     curves, notes = [], []
     specs = fig2_specs(opts)
     ratios = (10.0, 3.0)
     m_neff = float(thermal.neff_mass_bound())
-    with progress(len(specs) * len(ratios) + len(ratios), "seed004-fig2 curves", quiet=not opts.progress,
-                  unit="curve") as bar:
-        for r in ratios:
-            panel = f"m_phi = {r:g} m_X"
-            for key, label, analysis, card, ms, options in specs:
-                bar.set_description(f"fig2 r={r:g} {analysis}")
-                try:
-                    lc = compute.limit(analysis, opts, masses=ms, ratio=r, card=card, options=options)
-                except NudmsimError as exc:
-                    notes.append(f"{label} (r = {r:g}) not drawn: {exc}")
-                    bar.update()
-                    continue
-                cv = compute.to_curve(lc, label, panel=panel,
-                                      source=compute.call_text(analysis, ratio=r, card=card, options=options))
-                curves.append(cv)
-                bar.update()
-            bar.set_description(f"fig2 r={r:g} thermal-relic")
-            lc = compute.limit("thermal-relic", opts, masses=compute.masses(*X_RANGE_MEV, opts), ratio=r)
-            cv = compute.to_curve(lc, r"thermal relic ($y_q$ = 1e-9)", panel=panel,
-                                  source=compute.call_text("thermal-relic", ratio=r))
-            curves.append(cv)
-            bar.update()
+    # every curve is one task (heaviest first: the scan times the first two in-process and then decides
+    # whether a local cluster pays for the rest); each task scans its masses in-process
+    tasks = [(f"m_phi = {r:g} m_X", label, analysis, card, ms, options, r, bool(opts.quick))
+             for r in ratios for key, label, analysis, card, ms, options in specs]
+    tasks += [(f"m_phi = {r:g} m_X", RELIC_LABEL, "thermal-relic", None, compute.masses(*X_RANGE_MEV, opts), {}, r,
+               bool(opts.quick)) for r in ratios]
+    order = sorted(range(len(tasks)), key=lambda i: -FIG2_COST.get(tasks[i][2], 1.0))
+    done = map_points(_fig2_curve, [tasks[i] for i in order], progress=bool(opts.progress),
+                      label="seed004-fig2 curves")
+    results = [None] * len(tasks)
+    for i, res in zip(order, done):
+        results[i] = res
+    for (panel, label, analysis, card, ms, options, r, _q), (lc, note) in zip(tasks, results):
+        if lc is None:
+            notes.append(note)
+            continue
+        curves.append(compute.to_curve(lc, label, panel=panel,
+                                       source=compute.call_text(analysis, ratio=r, card=card, options=options)))
     if not _optional(("cresst3-x2nu", "darkside50-x2nu")):
         notes.append("CRESST and DarkSide (seed Fig. 2) are not drawn: no CRESST-III / DarkSide-50 analysis is "
                      "registered and no sigma_NC curve of theirs is published as numbers")
