@@ -48,10 +48,10 @@ def _check_card_process(exp, process: str) -> None:
 # processes
 # ------------------------------------------------------------------------------------------------
 def engine_generate(process: str):
-    def generate(params, card, n, rng):
+    def generate(params, card, n, rng, columns=None):
         exp = experiment_of(card)
         _check_card_process(exp, process)
-        sample = exp.generate(process, params, n, rng)
+        sample = exp.generate(process, params, n, rng, columns=columns)
         if not sample.expected_total > 0 and sample.info.get("interactions", 0.0) > 0:
             gen = exp.generator(process)
             msg = getattr(gen, "blind_message", None)
@@ -112,7 +112,7 @@ def register_engine_process(process: str, *, default_card: str, summary: str | N
                                          predict=engine_predict(process), detectors=("experiment",),
                                          process_id=g.process_id,
                                          observables=tuple(observables) or tuple(getattr(g, "observables", ())),
-                                         final_state=getattr(g, "final_state", None)))
+                                         final_state=getattr(g, "final_state", None), columns_hint=True))
 
 
 # ------------------------------------------------------------------------------------------------

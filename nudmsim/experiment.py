@@ -443,15 +443,21 @@ class Experiment:
         return grid, R
 
     # -- events -------------------------------------------------------------------------------------
-    def generate(self, process: str, point, n: int, rng: np.random.Generator, start: int = 0) -> EventSample:
+    def generate(self, process: str, point, n: int, rng: np.random.Generator, start: int = 0,
+                 columns: str | None = None) -> EventSample:
         """``n`` weighted events of ``process`` at ``point``: truth columns, ``t_us`` (beam sources) and every
         column the response chain makes; ``weight`` = expected *detected* events per generated event
-        (efficiencies applied), ``weight_truth`` = expected interactions per generated event."""
+        (efficiencies applied), ``weight_truth`` = expected interactions per generated event.  ``columns``: the
+        ``--columns`` choice, passed to a generator that declares ``takes_columns`` (it may then skip truth
+        columns that will not be written; the events are the same)."""
         from .generate import make_events
 
         gen = self.generator(process)
         pt = self.point(process, point)
-        b = gen.sample(pt, self, n, rng, start)
+        if columns is not None and getattr(gen, "takes_columns", False):
+            b = gen.sample(pt, self, n, rng, start, columns=columns)
+        else:
+            b = gen.sample(pt, self, n, rng, start)
         if self._time_columns():
             b = b.with_columns(t_us=self.source.timing.sample(np.asarray(b["timing_class"]) == 0, rng))
         b = b.with_columns(weight_truth=b.weight)

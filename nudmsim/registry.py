@@ -158,6 +158,8 @@ class ProcessEntry:
         ``weight`` and ``process_id`` (always written), are truth.
     final_state(columns, info) -> :class:`nudmsim.hepmc.FinalState` (four-vectors in GeV of the decaying
         particle and its products) for HepMC3 output, or None when the events are not particles (recoils).
+    columns_hint: ``generate`` also takes ``columns=`` (the ``--columns`` choice), so that a generator can skip
+        columns that will not be written (never changing the events).
     """
 
     name: str
@@ -170,6 +172,7 @@ class ProcessEntry:
     process_id: int = 0
     observables: tuple[str, ...] = ()
     final_state: Callable | None = None
+    columns_hint: bool = False
 
 
 @dataclass

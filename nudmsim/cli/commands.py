@@ -134,8 +134,10 @@ def cmd_generate(args) -> int:
         seed = draw_seed()
     units = {k: p.unit for k, p in entry.params.items()}
 
+    hint = args.columns if entry.columns_hint and args.columns not in (None, "all") else None
+
     def producer(k, rng):
-        return entry.generate(params, card, k, rng)
+        return entry.generate(params, card, k, rng, columns=hint) if hint else entry.generate(params, card, k, rng)
 
     def metadata(res=None, first=None):
         info = res.info if res is not None else first.info

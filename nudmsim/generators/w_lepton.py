@@ -138,6 +138,44 @@ def _charge_weight(s, charges):
 # ------------------------------------------------------------------------------------------------
 # w-lepton
 # ------------------------------------------------------------------------------------------------
+#: derived truth columns of w-lepton events (GeV), beyond the rows the response stage needs
+TRUTH_EXTRAS = ("w_y", "quark_dir", "cos_theta_q", "phi_cs", "l_E", "l_px", "l_py", "l_pz", "l_pt", "l_eta", "l_phi",
+                "nu_E", "nu_px", "nu_py", "nu_pz", "is_nu4")
+
+
+def _wanted_extras(columns) -> frozenset:
+    """The derived truth columns a ``--columns`` choice writes (all for None/"all"/"truth")."""
+    if columns is None or columns in ("all", "truth"):
+        return frozenset(TRUTH_EXTRAS)
+    if columns == "observables":
+        return frozenset()
+    return frozenset(c.strip() for c in str(columns).split(",")) & frozenset(TRUTH_EXTRAS)
+
+
+def _truth_extras(s, m4_evt, is_heavy, wanted) -> dict:
+    """The ``wanted`` derived truth columns of a W sample chunk (GeV): lepton and neutrino four-vectors from the
+    decay direction k and p* (massive nu_4 where drawn), W rapidity and the Collins-Soper angles."""
+    from ..processes import w_decay as wd
+
+    if not wanted:
+        return {}
+    t = s.truth
+    ke, kx, ky, kz = s.k
+    ps_l = wd.p_star(t["m"], m4_evt)
+    out = {}
+    if wanted & {"nu_E", "nu_px", "nu_py", "nu_pz"}:
+        wE, wx, wy, wz = wd.w_four_momentum(t["m"], t["y"], t["pt"], t["phi"])
+        out.update(nu_E=(wE - ps_l * ke) / GeV, nu_px=(wx - ps_l * kx) / GeV, nu_py=(wy - ps_l * ky) / GeV,
+                   nu_pz=(wz - ps_l * kz) / GeV)
+    cheap = {"w_y": lambda: t["y"], "quark_dir": lambda: t["qdir"].astype(float), "cos_theta_q": lambda: t["cos_q"],
+             "phi_cs": lambda: t["phi_cs"], "l_E": lambda: ps_l * ke / GeV, "l_px": lambda: ps_l * kx / GeV,
+             "l_py": lambda: ps_l * ky / GeV, "l_pz": lambda: ps_l * kz / GeV,
+             "l_pt": lambda: ps_l * np.hypot(kx, ky) / GeV, "l_eta": lambda: s.derived()["eta"],
+             "l_phi": lambda: np.arctan2(ky, kx), "is_nu4": lambda: is_heavy}
+    out.update({k: f() for k, f in cheap.items() if k in wanted})
+    return {k: out[k] for k in TRUTH_EXTRAS if k in out}       # the column order of a full record
+
+
 @register_generator
 class WLepton:
     process: ClassVar[str] = "w-lepton"
@@ -208,9 +246,14 @@ class WLepton:
         return float(exp.source.pp.sigma_lnu(charge) * luminosity(point, exp, fl) *
                      ((1.0 - u2 - float(point["sm_subtracted"])) + u2 * ps))
 
-    def sample(self, point, exp, n, rng, start: int = 0):
+    #: Experiment.generate passes the --columns choice: truth columns that will not be written are skipped
+    takes_columns: ClassVar[bool] = True
+
+    def sample(self, point, exp, n, rng, start: int = 0, columns: str | None = None):
         """``n`` events at ``point``, each a light-nu or a nu_4 decay drawn with its branching (weights: expected
-        events in the channel's luminosity, before the efficiency; the response stage applies it)."""
+        events in the channel's luminosity, before the efficiency; the response stage applies it).
+        ``columns`` (the ``--columns`` choice): "observables" or a list skips the derived truth columns not in it
+        (lepton and neutrino four-vectors, W rapidity, ...; ~25% of the time); the events are the same."""
         from ..processes import w_decay as wd
         from ..response.stage import Batch
         from . import w_sample as ws
@@ -220,6 +263,7 @@ class WLepton:
         src = exp.source
         m4, u2 = point["m4"] * GeV, float(point["U2"])
         wbase = src.pp.sigma_lnu(charge) * luminosity(point, exp, fl) / n
+        wanted = _wanted_extras(columns)
         parts = []
         for u, z, uh in ws.draw_chunks(int(n), rng, extra=1):
             s = ws.sample_from_uniforms(src.pp, u, z, charge, n_generated=n)
@@ -234,17 +278,8 @@ class WLepton:
             wdec = np.where(r_evt < 1.0, wd.decay_weight_eo(t["e_dens"], t["o_dens"], t["cos_q"],
                                                             np.minimum(r_evt, 1.0), t["charge"]), 0.0)
             b = _rows(s, fl, m4_evt, wbase * total * wdec)
-            ke, kx, ky, kz = s.k
-            ps_l = wd.p_star(m, m4_evt)
-            wE, wx, wy, wz = wd.w_four_momentum(m, t["y"], t["pt"], t["phi"])
-            extra = {"w_y": t["y"], "quark_dir": t["qdir"].astype(float), "cos_theta_q": t["cos_q"],
-                     "phi_cs": t["phi_cs"], "l_E": ps_l * ke / GeV, "l_px": ps_l * kx / GeV,
-                     "l_py": ps_l * ky / GeV, "l_pz": ps_l * kz / GeV, "l_pt": ps_l * np.hypot(kx, ky) / GeV,
-                     "l_eta": s.derived()["eta"], "l_phi": np.arctan2(ky, kx),
-                     "nu_E": (wE - ps_l * ke) / GeV, "nu_px": (wx - ps_l * kx) / GeV,
-                     "nu_py": (wy - ps_l * ky) / GeV, "nu_pz": (wz - ps_l * kz) / GeV,
-                     "is_nu4": is_heavy}
-            parts.append(b.with_columns(**extra))
+            extra = _truth_extras(s, m4_evt, is_heavy, wanted)
+            parts.append(b.with_columns(**extra) if extra else b)
         return Batch.concatenate(parts)
 
     def describe(self, point, exp) -> dict:
