@@ -34,7 +34,7 @@ from scipy import stats as sps
 from ..errors import CardError, NudmsimError
 from ..response.tables import contiguous_edges, read_table
 from ..schema import Field, Section
-from .kinds import LikelihoodKind, register_likelihood_kind
+from .kinds import LikelihoodKind, PoissonBacked, register_likelihood_kind
 
 OPTIONS = Section("analysis.likelihood_options", "binwise_table: per-bin -2 ln L tables of a release", fields=(
     Field("table", str, doc="CSV: bin low and high edges (the observable's unit), then -2 ln L_j at the expected "
@@ -152,14 +152,14 @@ def observed(opts, exp, data) -> np.ndarray:
     return np.zeros(exp.observables.shape)
 
 
-class BinwiseTable:
+class BinwiseTable(PoissonBacked):
     """Spec-compatible evaluator of a ``binwise_table`` workspace."""
 
-    def __init__(self, ws):
-        from dataclasses import replace
+    NO_NUISANCES = "the binwise tables have no nuisance parameters"
+    NO_PROJECTION = "the binwise tables carry no background model"
 
-        self.ws = ws
-        self.base = replace(ws, likelihood={"kind": "poisson"}).spec()
+    def __init__(self, ws):
+        super().__init__(ws)
         d = ws.likelihood
         self.s = np.asarray(d["s_grid"], float)
         self.table = np.asarray(d["table"], float)
@@ -167,23 +167,6 @@ class BinwiseTable:
         self.ty = None if d.get("threshold_y") is None else np.asarray(d["threshold_y"], float)
         self.threshold_cl = float(d.get("threshold_cl", 0.9))
         self.grid = int(d.get("grid", 1000))
-        self.name, self.poi, self.mask, self.observed = ws.name, ws.poi, ws.mask, ws.observed
-        free = [p.name for p in ws.parameters.values() if not p.fixed and p.name != ws.poi]
-        if free:
-            raise NudmsimError(f"workspace {ws.name}: the binwise tables have no nuisance parameters, but the "
-                               f"measurement has {', '.join(free)} (fix them or give the samples nuisances = \"none\")")
-
-    def nominal(self, **overrides):
-        return self.base.nominal(**overrides)
-
-    def expected(self, params):
-        return self.base.expected(params)
-
-    def signal(self) -> np.ndarray:
-        """Expected counts per bin proportional to the POI (at POI = 1), masked bins only."""
-        on = self.base.expected(self.base.nominal(**{self.poi: 1.0}))
-        off = self.base.expected(self.base.nominal(**{self.poi: 0.0}))
-        return np.where(self.mask, on - off, 0.0).ravel()
 
     def twice_nll(self, params) -> float:
         return float(twice_nll(self.s, self.table, np.where(self.mask, self.expected(params), 0.0).ravel()))
@@ -212,16 +195,13 @@ class BinwiseTable:
     def upper_limit(self, *, cl: float = 0.9, method: str = "table", power_constraint=None, **_):
         from .limits import UpperLimit
 
-        sig = self.signal()
+        sig = self.signal(masked=True)
         rows = self.table.any(axis=1)
         if not np.any(sig[rows] > 0):
             raise NudmsimError(f"{self.name}: no expected signal in the bins the tables constrain")
         mu, mu_hat, q = binwise_upper_limit(self.s, self.table, sig, self.critical(cl, method), self.grid)
         return UpperLimit(mu, mu_hat, math.nan, cl, method, q, 0, None,
                           note="" if mu < self.s[-1] / sig.max() else "limit at the end of the tables")
-
-    def expected_limit(self, *args, **kw):
-        raise NudmsimError(f"{self.name}: the binwise tables carry no background model, so no Asimov projection")
 
 
 register_likelihood_kind(LikelihoodKind(

@@ -50,7 +50,7 @@ from scipy import stats as sps
 
 from ..errors import CardError, NudmsimError
 from ..schema import Field, Section, suggest
-from .kinds import LikelihoodKind, register_likelihood_kind
+from .kinds import LikelihoodKind, PoissonBacked, register_likelihood_kind
 
 SPECTRUM = Section("analysis.likelihood_options.spectrum", "a released rate spectrum with Poisson errors",
                    fields=(
@@ -185,24 +185,17 @@ def observed(opts, exp, data) -> np.ndarray:
     return np.where(np.isfinite(n), n, 0.0).reshape(exp.observables.shape)
 
 
-class BinBound:
-    """Spec-compatible evaluator of a ``bin_bound`` workspace."""
+class BinBound(PoissonBacked):
+    """Spec-compatible evaluator of a ``bin_bound`` workspace (response nuisances as an envelope)."""
+
+    NO_PROJECTION = "a bin bound has no background model"
+    NUISANCES = True
 
     def __init__(self, ws):
-        from dataclasses import replace
-
-        self.ws = ws
-        self.base = replace(ws, likelihood={"kind": "poisson"}).spec()
+        super().__init__(ws)
         self.bound = np.asarray(ws.likelihood["bound"], float)
         self.min_fraction = float(ws.likelihood["min_fraction"])
         self.nuisance_sigma = float(ws.likelihood["nuisance_sigma"])
-        self.name, self.poi, self.mask, self.observed = ws.name, ws.poi, ws.mask, ws.observed
-
-    def nominal(self, **overrides):
-        return self.base.nominal(**overrides)
-
-    def expected(self, params):
-        return self.base.expected(params)
 
     def variations(self) -> list[dict]:
         """Nuisance points of the envelope: nominal, then each histosys knot within +-nuisance_sigma."""
@@ -241,9 +234,6 @@ class BinBound:
             k, v = next(iter(worst.items()))
             note = f"envelope: weakest at {k} = {v:+g} sigma ({mu / mus[0][0]:.3g} x nominal)"
         return UpperLimit(mu, math.nan, math.nan, cl, method, math.nan, 0, None, note=note)
-
-    def expected_limit(self, *args, **kw):
-        raise NudmsimError(f"{self.name}: a bin bound has no background model, so no Asimov projection")
 
 
 register_likelihood_kind(LikelihoodKind(

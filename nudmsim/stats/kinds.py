@@ -32,6 +32,8 @@ import importlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+
 from ..errors import NudmsimError
 from ..schema import Section, suggest
 
@@ -95,6 +97,45 @@ def check_kind_name(name) -> str | None:
     return f"is '{name}', not a likelihood kind ({hint + ' ' if hint else ''}kinds: {', '.join(k)})"
 
 
+class PoissonBacked:
+    """Shared part of the evaluators of named kinds that read the workspace's expected counts through the
+    Poisson spec of the same plain data and have no background model: ``nominal``/``expected``, the signal
+    per unit POI, and a one-line refusal of Asimov projections.  A subclass names its procedure in
+    ``NO_NUISANCES`` / ``NO_PROJECTION`` (the error texts) and sets ``NUISANCES = True`` if it handles free
+    nuisance parameters itself (e.g. as an envelope)."""
+
+    NO_NUISANCES = "this likelihood has no nuisance parameters"
+    NO_PROJECTION = "this likelihood has no background model"
+    NUISANCES = False
+
+    def __init__(self, ws):
+        from dataclasses import replace
+
+        self.ws = ws
+        self.base = replace(ws, likelihood={"kind": "poisson"}).spec()
+        self.name, self.poi, self.mask, self.observed = ws.name, ws.poi, ws.mask, ws.observed
+        free = [p.name for p in ws.parameters.values() if not p.fixed and p.name != ws.poi]
+        if free and not self.NUISANCES:
+            raise NudmsimError(f"workspace {ws.name}: {self.NO_NUISANCES}, but the measurement has "
+                               f"{', '.join(free)} (fix them or give the samples nuisances = \"none\")")
+
+    def nominal(self, **overrides):
+        return self.base.nominal(**overrides)
+
+    def expected(self, params):
+        return self.base.expected(params)
+
+    def signal(self, masked: bool = False) -> np.ndarray:
+        """Expected counts per bin proportional to the POI (at POI = 1), flattened; ``masked``: zero outside
+        the analysis range."""
+        on = self.base.expected(self.base.nominal(**{self.poi: 1.0}))
+        off = self.base.expected(self.base.nominal(**{self.poi: 0.0}))
+        return (np.where(self.mask, on - off, 0.0) if masked else on - off).ravel()
+
+    def expected_limit(self, *args, **kw):
+        raise NudmsimError(f"{self.name}: {self.NO_PROJECTION}, so no Asimov projection")
+
+
 def check_likelihood_options(values: dict, path) -> dict:
     """The validated ``likelihood_options`` of a validated [analysis] table (strict, by the kind's schema)."""
     from ..errors import CardError
@@ -110,5 +151,5 @@ def check_likelihood_options(values: dict, path) -> dict:
     return validate(opts, kind.schema, path=path, prefix="analysis.likelihood_options")
 
 
-__all__ = ["LikelihoodKind", "LIKELIHOOD_KINDS", "register_likelihood_kind", "get_kind", "kinds",
+__all__ = ["PoissonBacked", "LikelihoodKind", "LIKELIHOOD_KINDS", "register_likelihood_kind", "get_kind", "kinds",
            "check_kind_name", "check_likelihood_options"]

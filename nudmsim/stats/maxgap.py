@@ -30,7 +30,7 @@ import numpy as np
 from scipy import optimize
 
 from ..errors import CardError, NudmsimError
-from .kinds import LikelihoodKind, register_likelihood_kind
+from .kinds import LikelihoodKind, PoissonBacked, register_likelihood_kind
 
 
 def c0(x: float, mu: float) -> float:
@@ -141,33 +141,16 @@ def prepare(opts: dict, exp, analysis: dict) -> dict:
     return {"bounds": bounds.tolist(), "n_events": inside}
 
 
-class MaximumGap:
+class MaximumGap(PoissonBacked):
     """Spec-compatible evaluator of a ``maximum_gap`` workspace."""
 
-    def __init__(self, ws):
-        from dataclasses import replace
+    NO_NUISANCES = "the maximum gap has no nuisance parameters"
+    NO_PROJECTION = "the maximum gap uses no background model"
 
-        self.ws = ws
-        self.base = replace(ws, likelihood={"kind": "poisson"}).spec()
+    def __init__(self, ws):
+        super().__init__(ws)
         self.bounds = np.asarray(ws.likelihood["bounds"], int)
         self.n_events = int(ws.likelihood.get("n_events", 0))
-        self.name, self.poi, self.mask, self.observed = ws.name, ws.poi, ws.mask, ws.observed
-        free = [p.name for p in ws.parameters.values() if not p.fixed and p.name != ws.poi]
-        if free:
-            raise NudmsimError(f"workspace {ws.name}: the maximum gap has no nuisance parameters, but the "
-                               f"measurement has {', '.join(free)} (fix them or give the samples nuisances = \"none\")")
-
-    def nominal(self, **overrides):
-        return self.base.nominal(**overrides)
-
-    def expected(self, params):
-        return self.base.expected(params)
-
-    def signal(self) -> np.ndarray:
-        """Expected counts per bin proportional to the POI (at POI = 1)."""
-        on = self.base.expected(self.base.nominal(**{self.poi: 1.0}))
-        off = self.base.expected(self.base.nominal(**{self.poi: 0.0}))
-        return (on - off).ravel()
 
     def gaps(self) -> np.ndarray:
         return bin_gaps(self.signal(), self.bounds)
@@ -183,9 +166,6 @@ class MaximumGap:
             raise NudmsimError(f"{self.name}: no expected signal in the analysis range")
         mu = upper_limit_scale(float(g.max()), total, cl)
         return UpperLimit(mu, math.nan, math.nan, cl, method, math.nan, 0, None)
-
-    def expected_limit(self, *args, **kw):
-        raise NudmsimError(f"{self.name}: the maximum gap uses no background model, so no Asimov projection")
 
 
 register_likelihood_kind(LikelihoodKind(
