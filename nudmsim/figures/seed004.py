@@ -254,7 +254,10 @@ def build_fig3(opts: FigureOptions) -> FigureResult:
     ax2.set_yscale("log")
     ax2.set_ylim(1e-3, None)
     pt = f"$y_X$ = {FIG3_POINT['y_X']:g}, $y_q$ = {FIG3_POINT['y_q']:g}, $m_\\phi$ = 3 $m_X$"
-    ax1.set_title(f"COHERENT CsI 2017 exposure (7.48 GWh); {pt}", fontsize=8)
+    from ..experiment import Experiment
+
+    pot = Experiment(card).source.n_pot          # the card's exposure, not a number written here
+    ax1.set_title(f"COHERENT CsI 2017 exposure ({pot:.3g} protons on target); {pt}", fontsize=8)
     ax2.set_title("same, detected (Poisson PE, release acceptance)", fontsize=8)
     ax1.legend(fontsize=7)
     fig.tight_layout()
