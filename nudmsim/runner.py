@@ -218,6 +218,7 @@ def limit_point(args) -> dict:
         if ws.kind == "poisson" and not sig > 0:
             raise NudmsimError(f"{plane.x_name} = {x:g} {plane.x_unit}: no expected signal (outside the reach)")
         method = cfg["method"]
+        el = None
         if projected or cfg["expected"]:
             el = expected_limit(spec, cl=exp.analysis.values["cl"], method=method, truncation=cfg["truncation"])
             out["expected"] = float(plane.scale(el.median, y_ref))
@@ -225,8 +226,11 @@ def limit_point(args) -> dict:
         if not projected:
             pcl = cfg["pcl"]
             pc = None if str(pcl).lower() in ("no", "none", "off") else float(pcl)
+            # the drawn band's median is the power constraint's (one Asimov inversion, and the floor is exactly the
+            # band's -1 sigma edge)
             ul = upper_limit(spec, cl=exp.analysis.values["cl"], method=method,
-                             power_constraint=pc if method == "plr" else None)
+                             power_constraint=pc if method == "plr" else None,
+                             expected=el if el is not None and el.method == "plr" else None)
             out["observed"] = float(plane.scale(ul.mu_up, y_ref))
             out["mu_hat"] = ul.mu_hat
             out["note"] = f"{plane.x_name}={x:.3g}: {ul.note}" if ul.note else ""

@@ -77,13 +77,15 @@ class ExpectedLimit:
     method: str
     truncation: str
     raw_bands: dict = field(default_factory=dict)
+    n_fits: int = 0
 
 
 def expected_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", truncation: str = "pcl",
-                   params: dict | None = None) -> ExpectedLimit:
+                   params: dict | None = None, scale: float | None = None) -> ExpectedLimit:
     """Projected limit of ``spec``'s POI from its background-only Asimov data (see module docstring).
 
     params: generating values other than the nominal ones (e.g. a different background level).
+    scale: an estimate of σ_A in POI units, where the caller has one (a starting point of the inversion only).
     A named likelihood kind defines its own ``expected_limit`` (or refuses: no background model)."""
     from .limits import upper_limit
 
@@ -95,14 +97,14 @@ def expected_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", truncat
     if method not in ("plr", "cls"):
         raise NudmsimError(f"expected limits support methods plr and cls, not '{method}'")
     a = asimov_spec(spec, params)
-    ul = upper_limit(a, cl=cl, method=method, asimov=a)
+    ul = upper_limit(a, cl=cl, method=method, asimov=a, scale=scale)
     med = ul.mu_up
     if not med > 0:
         raise NudmsimError("median expected limit is zero: the Asimov data do not constrain the signal")
     sigma = ul.sigma  # sigma_A at the median (the Asimov data are their own Asimov data set)
     raw = band_formula(sigma, cl, method)
-    scale = med / raw["0"] if raw["0"] > 0 else 1.0  # tie the closed form to the inverted median
-    raw = {k: v * scale for k, v in raw.items() if k != "0"}
+    tie = med / raw["0"] if raw["0"] > 0 else 1.0  # tie the closed form to the inverted median
+    raw = {k: v * tie for k, v in raw.items() if k != "0"}
     bands = dict(raw)
     if method == "plr":
         if truncation == "pcl":
@@ -111,5 +113,5 @@ def expected_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", truncat
         elif truncation == "zero":
             bands = {k: max(v, 0.0) for k, v in raw.items()}
     return ExpectedLimit(median=float(med), bands={k: float(v) for k, v in bands.items()},
-                         sigma_A=float(sigma * scale), cl=cl, method=method, truncation=truncation,
-                         raw_bands={k: float(v) for k, v in raw.items()})
+                         sigma_A=float(sigma * tie), cl=cl, method=method, truncation=truncation,
+                         raw_bands={k: float(v) for k, v in raw.items()}, n_fits=ul.n_fits)

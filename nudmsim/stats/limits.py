@@ -43,6 +43,7 @@ __all__ = ["TestStatistic", "UpperLimit", "test_statistic", "pvalue_asymptotic",
            "sigma_asimov", "upper_limit", "toy_pvalue", "ToyResult", "critical_value"]
 
 METHODS = ("plr", "cls", "delta-chi2")
+NEAR_BOUND = 3.0  # mu_hat below this many MIGRAD/HESSE errors counts as on the bound mu >= 0 (see _upper_limit)
 
 
 def _poi(spec: Spec) -> str:
@@ -159,7 +160,8 @@ class UpperLimit:
 
 def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: float | str = "asimov",
                 mu_max: float | None = None, rtol: float = 1e-4, asimov: Spec | None = None,
-                power_constraint: float | None = None) -> UpperLimit:
+                power_constraint: float | None = None, scale: float | None = None,
+                expected=None) -> UpperLimit:
     """The ``cl`` upper limit on the spec's POI by inverting p_μ(q̃_μ) (see the module docstring).
 
     sigma: ``"asimov"`` (σ_A(μ) from the background-only Asimov data at every tested μ; needed only in the
@@ -169,12 +171,17 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     median × (Φ⁻¹(cl) + N)/Φ⁻¹(cl), the edge :func:`~nudmsim.stats.asimov.expected_limit` draws
     ("power-constrained limit", Cowan, Cranmer, Gross & Vitells, arXiv:1105.3166):
     with the PLR a downward fluctuation otherwise gives limits far below the sensitivity, down to 0.
+    scale: an estimate of σ(μ̂) in POI units (only a starting point: it replaces the HESSE step and the search
+    for the scale when μ̂ sits on its bound; the limit itself does not depend on it beyond ``rtol``).
+    expected: an :class:`~nudmsim.stats.asimov.ExpectedLimit` of the same spec, cl and method (truncation
+    "none" or "pcl"; its median is used) for the power constraint, instead of computing it again.
 
     A named likelihood kind (:mod:`nudmsim.stats.kinds`) whose evaluator defines ``upper_limit`` follows its
     own procedure (e.g. a release's critical-value tables or its published limit curve)."""
     if hasattr(spec, "upper_limit"):
         return spec.upper_limit(cl=cl, method=method, power_constraint=power_constraint)
-    ul = _upper_limit(spec, cl=cl, method=method, sigma=sigma, mu_max=mu_max, rtol=rtol, asimov=asimov)
+    ul = _upper_limit(spec, cl=cl, method=method, sigma=sigma, mu_max=mu_max, rtol=rtol, asimov=asimov,
+                      scale=scale)
     if power_constraint is None:
         return ul
     from .asimov import expected_limit
@@ -183,9 +190,15 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     if z <= 0:
         raise NudmsimError(f"power constraint at {power_constraint} sigma is below zero for CL {cl}")
     # the floor is the N-sigma edge of the expected band exactly as expected_limit draws it (the Asimov median
-    # scaled by (Phi^-1(cl) + N) / Phi^-1(cl)), so a power-constrained limit never sits below the plotted band
-    el = expected_limit(spec, cl=cl, method=method if method in ("plr", "cls") else "plr", truncation="none")
-    ul.n_fits += 1
+    # scaled by (Phi^-1(cl) + N) / Phi^-1(cl)), so a power-constrained limit never sits below the plotted band.
+    # The observed inversion already measured sigma_A near mu_up: z sigma_A(mu_up) starts the median's root find
+    # (it is 10-20% off when sigma_A depends on mu, so it is only a start, never the answer)
+    el = expected
+    if el is None:
+        hint = ul.sigma if (sigma == "asimov" and math.isfinite(ul.sigma) and ul.sigma > 0) else None
+        el = expected_limit(spec, cl=cl, method=method if method in ("plr", "cls") else "plr", truncation="none",
+                            scale=hint)
+        ul.n_fits += el.n_fits
     mu_f = el.median * z / float(stats.norm.ppf(cl))
     ul.mu_up_raw, ul.power_floor = ul.mu_up, mu_f
     if ul.mu_up < mu_f:
@@ -195,36 +208,118 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     return ul
 
 
-def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov) -> UpperLimit:
+def _transformed_pvalue(p: float) -> float:
+    """Φ⁻¹(1 − p): √q̃ in the first branch of CCGV eq. 66, (q̃ + μ²/σ²)/(2μ/σ) in the second — close to linear
+    in μ, so a secant step from two points lands within ~1e-3 of the root."""
+    return float(stats.norm.isf(min(max(p, 1e-300), 1.0)))
+
+
+def _root_increasing(f, lo: float, scale: float, x_max: float, rtol: float, name: str, *,
+                     x0: float | None = None, known: dict | None = None) -> float:
+    """Root of an increasing, near-linear ``f`` above ``lo`` (f(lo) < 0), with slope ≈ 1/scale.
+
+    ``known``: values {x: f(x)} already computed (they seed the bracket and the secant); ``x0``: the first trial
+    when fewer than two are known.  Secant steps (pushed 5% past each prediction, to land on the far side) grow a
+    bracket, then Brent's method polishes it; ``f`` is cached, so Brent's endpoint calls are free.  Typically 4–6
+    evaluations of ``f`` where a bracket grown from ``lo`` in steps of ``scale`` took 8–10."""
+    cache: dict[float, float] = dict(known or {})
+
+    def fc(x):
+        if x not in cache:
+            cache[x] = f(x)
+        return cache[x]
+
+    if x0 is not None and len(cache) < 2:
+        fc(x0)
+    for _ in range(60):
+        neg = sorted(x for x, v in cache.items() if v < 0)
+        pos = sorted(x for x, v in cache.items() if v >= 0)
+        if neg and pos:
+            break
+        # the secant through the two trials nearest the root's side, else the slope estimate 1/scale
+        pts = sorted(cache.items(), key=lambda kv: kv[0], reverse=bool(neg))[:2]
+        x, fx = pts[0]
+        slope = (pts[0][1] - pts[1][1]) / (pts[0][0] - pts[1][0]) if len(pts) == 2 else 1.0 / scale
+        if not (slope > 0 and math.isfinite(slope)):
+            slope = 1.0 / scale
+        step = -fx / slope
+        nx = x + step + math.copysign(0.05 * abs(step) + 1e-3 * scale, step)
+        if nx <= lo:
+            nx = lo + 0.5 * (x - lo)
+        if nx > x_max:
+            if x >= x_max:
+                raise NudmsimError(f"upper limit on {name} above {x_max:g}: the data do not constrain it "
+                                   f"(check the signal template is non-zero)")
+            nx = x_max
+        fc(nx)
+    else:
+        raise NudmsimError(f"upper limit on {name}: no bracket found after 60 trials")
+    a, b = neg[-1], pos[0]
+    return optimize.brentq(fc, a, b, rtol=rtol, xtol=1e-12 * max(b, 1e-300))
+
+
+def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=None) -> UpperLimit:
     if method not in METHODS:
         raise NudmsimError(f"limit method '{method}' unknown (choose one of {', '.join(METHODS)})")
     if not 0 < cl < 1:
         raise NudmsimError(f"confidence level {cl} must be between 0 and 1")
     poi = _poi(spec)
     s = _nonnegative_poi(spec)
-    free = fit(s, hesse=True)
+    have_scale = scale is not None and math.isfinite(scale) and scale > 0
+    # "near the bound": mu_hat within NEAR_BOUND errors of 0.  There the error of a bounded parameter is distorted
+    # by MINUIT's transformation (COHERENT 2017 at 50 MeV: mu_hat = 4e-4, HESSE error 50, sigma_A 2000) and the
+    # scale comes from the profile below; HESSE runs only where its error is used (mu_hat away from the bound)
+    free = fit(s, hesse=False, strategy=_strategy(s) if have_scale else 1)
     n_fits = 1
+    if not have_scale and free.values[poi] > NEAR_BOUND * free.errors[poi]:
+        free = fit(s, hesse=True, init=free.values)
+        n_fits += 1
     mu_hat = max(free.values[poi], 0.0)
+    own_asimov = asimov is spec  # the spec is its own Asimov data set (expected_limit): q_mu,A is q_mu itself
     a_spec = None
     if sigma == "asimov" and method in ("plr", "cls"):
         from .asimov import asimov_spec
 
-        a_spec = asimov if asimov is not None else asimov_spec(s)
+        a_spec = s if own_asimov else (asimov if asimov is not None else asimov_spec(s))
     err = free.errors[poi] if np.isfinite(free.errors[poi]) and free.errors[poi] > 0 else 1.0
+    if have_scale:
+        err = float(scale)
     alpha = 1.0 - cl
     hi_bound = s.parameter(poi).bounds[1]
     mu_max = mu_max if mu_max is not None else (hi_bound if hi_bound is not None else 1e12)
     scan = []
     sig_cache: dict[float, float] = {}
-    a_free: list = []
+    a_free: list = [free] if own_asimov else []
+    # warm starts: every profile fit starts from the nuisances of the nearest profile fit done so far
+    conds: list = []       # (mu, values) of conditional fits to the data
+    a_conds: list = []     # the same for the Asimov data
+
+    def near(lst, mu):
+        if not lst:
+            return None
+        return dict(min(lst, key=lambda t: abs(t[0] - mu))[1])
+
+    data_ts: dict = {}
+
+    def ts_data(mu):
+        if mu in data_ts:
+            return data_ts[mu]
+        ts = data_ts[mu] = test_statistic(s, mu, free=free, init=near(conds, mu))
+        conds.append((mu, ts.conditional.values))
+        if own_asimov:
+            sig_cache.setdefault(mu, mu / math.sqrt(ts.q) if ts.q > 0 else math.inf)
+        return ts
+
     step = max(err, 1e-12 * max(1.0, abs(mu_hat)))
-    boundary = not mu_hat > 1e-6 * step
-    if boundary:
-        # the HESSE error of a parameter sitting on its bound is unreliable: take the scale from the profile
+    boundary = not mu_hat > NEAR_BOUND * step
+    probes = []  # mu of the profile fits of the search for the scale (their q are reused by the root finder)
+    if boundary and not have_scale:
+        # the error of a parameter sitting on its bound is unreliable: take the scale from the profile
         # instead, q~(mu1) ~ (mu1/sigma)^2 near the boundary, with mu1 moved until it is within ~3 sigma
         mu1 = step
         for _ in range(6):
-            q1 = test_statistic(s, mu1, free=free).q
+            q1 = ts_data(mu1).q
+            probes.append(mu1)
             n_fits += 1
             if not q1 > 0:
                 mu1 *= 10.0
@@ -246,17 +341,21 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov) -> Uppe
             n_fits += 1
         mu = max(mu, 0.05 * step)  # q_mu,A ~ mu^2/sigma^2 is numerically meaningless for mu << sigma
         if mu not in sig_cache:
-            ts = test_statistic(a_spec, mu, free=a_free[0])
+            if own_asimov:
+                ts = ts_data(mu)
+            else:
+                ts = test_statistic(a_spec, mu, free=a_free[0], init=near(a_conds, mu))
+                a_conds.append((mu, ts.conditional.values))
             n_fits += 1
             sig_cache[mu] = mu / math.sqrt(ts.q) if ts.q > 0 else math.inf
         return sig_cache[mu]
 
-    def g(mu):
+    def pval(mu):
+        """(q, p) at mu, recorded in ``scan``."""
         nonlocal n_fits
-        ts = test_statistic(s, mu, free=free)
-        n_fits += 1
+        n_fits += mu not in data_ts
+        ts = ts_data(mu)
         if method == "delta-chi2":
-            val = ts.q - critical_value(cl, method)
             p = float(stats.chi2.sf(ts.q, 1))
         else:
             if method == "plr" and not boundary and ts.q <= (mu / step) ** 2 * 0.25 and sigma == "asimov":
@@ -264,29 +363,44 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov) -> Uppe
             else:
                 sg = sig_of(mu)
             p = pvalue_asymptotic(ts.q, mu, sg) if method == "plr" else cls_asymptotic(ts.q, mu, sg)
-            val = alpha - p  # increasing in mu
         scan.append((mu, ts.q, p))
-        return val
+        return ts.q, p
+
+    if method == "delta-chi2":
+        target = math.sqrt(critical_value(cl, method))
+
+        def t(mu):  # sqrt(q) - sqrt(critical value): increasing, ~ (mu - mu_hat)/sigma - const
+            return math.sqrt(pval(mu)[0]) - target
+    else:
+        target = _transformed_pvalue(alpha)
+
+        def t(mu):  # Phi^-1(1 - p) - Phi^-1(1 - alpha): increasing, ~ linear in mu
+            return _transformed_pvalue(pval(mu)[1]) - target
 
     lo = 0.0 if boundary else mu_hat
+    known = {}
     if boundary:
         # mu_hat at the boundary: p(0+) < alpha happens when the data are far below the background-only
-        # expectation; then every mu > 0 is excluded and the limit is 0 (the PLR pathology CLs avoids)
+        # expectation; then every mu > 0 is excluded and the limit is 0 (the PLR pathology CLs avoids).  Asimov
+        # data are their own expectation (p(0+) = 1/2 > alpha): no check needed there
         tiny = 1e-3 * step
-        if g(tiny) > 0:
-            return UpperLimit(0.0, free.values[poi], sig_of(tiny), cl, method, scan[-1][1], n_fits, free,
-                              note="every mu > 0 is excluded (data below the background-only expectation)",
-                              scan=scan)
+        if not own_asimov:
+            known[tiny] = t(tiny)
+            if known[tiny] > 0:
+                return UpperLimit(0.0, free.values[poi], sig_of(tiny), cl, method, scan[-1][1], n_fits, free,
+                                  note="every mu > 0 is excluded (data below the background-only expectation)",
+                                  scan=scan)
         lo = tiny
-    hi = lo + 1.5 * step
-    while g(hi) < 0:
-        lo, hi = hi, lo + 2.0 * (hi - lo) + step
-        if hi > mu_max:
-            raise NudmsimError(f"upper limit on {poi} above {mu_max:g}: the data do not constrain it "
-                               f"(check the signal template is non-zero)")
-    mu_up = optimize.brentq(g, lo, hi, rtol=rtol, xtol=1e-12 * max(hi, 1e-300))
-    q_up = min(scan, key=lambda t: abs(t[0] - mu_up))[1]
-    return UpperLimit(float(mu_up), free.values[poi], sig_of(mu_up) if method != "delta-chi2" else step,
+        if probes and 0 < probes[-1] <= mu_max:
+            known[probes[-1]] = t(probes[-1])  # its profile fit is done: only sigma_A there is new
+    x0 = lo + max(target, 0.5) * step
+    mu_up = _root_increasing(t, lo, step, mu_max, rtol, poi, x0=min(x0, mu_max), known=known)
+    q_up = min(scan, key=lambda r: abs(r[0] - mu_up))[1]
+    # sigma_A at the limit: the root finder's last trials sit within ~rtol of mu_up, and sigma_A(mu) varies far
+    # more slowly than mu, so a sigma already measured within 1e-3 of mu_up is taken instead of one more fit
+    close = [m for m in sig_cache if abs(m - mu_up) <= 1e-3 * mu_up]
+    sig_up = sig_cache[min(close, key=lambda m: abs(m - mu_up))] if close else sig_of(mu_up)
+    return UpperLimit(float(mu_up), free.values[poi], sig_up if method != "delta-chi2" else step,
                       cl, method, float(q_up), n_fits, free, scan=scan)
 
 
