@@ -36,7 +36,11 @@ BANDS = ("-2", "-1", "+1", "+2")
 def asimov_spec(spec: Spec, params: dict | None = None, *, poi_value: float = 0.0) -> Spec:
     """The Asimov version of ``spec``: data = expectation at ``params`` (default: nominal values, with
     the POI at ``poi_value``), control counts = τ·b₀ with b₀ = off/τ (unchanged), constraint means =
-    the generating values of the constrained parameters."""
+    the generating values of the constrained parameters.  The background-only Asimov spec of the nominal point is
+    kept on ``spec`` (specs are values), so an observed limit and its expected limit share it and its fits."""
+    default = not params and poi_value == 0.0
+    if default and "_asimov0" in spec.__dict__:
+        return spec.__dict__["_asimov0"]
     p = spec.nominal()
     if params:
         p.update(params)
@@ -51,7 +55,10 @@ def asimov_spec(spec: Spec, params: dict | None = None, *, poi_value: float = 0.
     import dataclasses
 
     params_ = tuple(dataclasses.replace(q, value=p[q.name]) if not q.fixed else q for q in out.parameters)
-    return out.replace(parameters=params_, name=(spec.name + " (Asimov)").strip())
+    out = out.replace(parameters=params_, name=(spec.name + " (Asimov)").strip())
+    if default:
+        spec.__dict__["_asimov0"] = out
+    return out
 
 
 def band_formula(sigma: float, cl: float = 0.90, method: str = "plr") -> dict[str, float]:

@@ -431,13 +431,13 @@ def fit(spec: Spec, *, fix: Mapping[str, float] | None = None, init: Mapping[str
     # makes it take finite-difference steps above the rounding noise (with the default, HESSE errors of
     # strongly correlated parameters came out 10-20% off in tests/test_stats_likelihood.py)
     m.precision = precision
-    for p in spec.parameters:
-        lo, hi = p.bounds
-        m.limits[p.name] = (-np.inf if lo is None else lo, np.inf if hi is None else hi)
-        m.errors[p.name] = p.initial_step()
-        if p.fixed or p.name in fix:
-            m.fixed[p.name] = True
-    free = [n for n in spec.names if not m.fixed[n]]
+    # whole-vector assignments (one call each, not one per parameter: a profile fit is ~1.5 ms in all)
+    m.limits = [(-np.inf if p.bounds[0] is None else p.bounds[0], np.inf if p.bounds[1] is None else p.bounds[1])
+                for p in spec.parameters]
+    m.errors = [p.initial_step() for p in spec.parameters]
+    fixed = [bool(p.fixed or p.name in fix) for p in spec.parameters]
+    m.fixed = fixed
+    free = [n for n, f in zip(spec.names, fixed) if not f]
     status = "no free parameters"
     if free:
         m.migrad()
@@ -459,12 +459,15 @@ def fit(spec: Spec, *, fix: Mapping[str, float] | None = None, init: Mapping[str
                 mres[n] = (me.lower, me.upper)
     else:
         mres = {}
-    twice = float(cost(*[m.values[n] for n in spec.names])) if not free else float(m.fval)
+    vals = [float(v) for v in m.values]
+    errs = [float(e) for e in m.errors]
+    twice = float(cost(*vals)) if not free else float(m.fval)
     cov = None
     if free and m.covariance is not None:
-        cov = np.array([[m.covariance[a, b] for b in free] for a in free])
-    return FitResult(values={n: float(m.values[n]) for n in spec.names},
-                     errors={n: (float(m.errors[n]) if n in free else 0.0) for n in spec.names},
+        ix = [spec.names.index(n) for n in free]
+        cov = np.asarray(m.covariance, float)[np.ix_(ix, ix)]
+    return FitResult(values=dict(zip(spec.names, vals)),
+                     errors={n: (e if not f else 0.0) for n, e, f in zip(spec.names, errs, fixed)},
                      covariance=cov, free=free, twice_nll=twice, valid=bool(m.valid) if free else True,
                      status=status, nfcn=int(m.nfcn) if free else 1, time_s=time.perf_counter() - t0,
                      minos=mres, minuit=m if keep_minuit else None)

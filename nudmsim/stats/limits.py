@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from ..errors import NudmsimError
-from .likelihood import FitResult, Spec, fit
+from .likelihood import NLL, FitResult, Spec, fit
 
 __all__ = ["TestStatistic", "UpperLimit", "test_statistic", "pvalue_asymptotic", "cls_asymptotic",
            "sigma_asimov", "upper_limit", "toy_pvalue", "ToyResult", "critical_value"]
@@ -53,8 +54,12 @@ def _poi(spec: Spec) -> str:
 
 
 def _nonnegative_poi(spec: Spec) -> Spec:
-    """The spec with the POI's lower bound raised to 0 (the μ̂ ≥ 0 of q̃_μ)."""
+    """The spec with the POI's lower bound raised to 0 (the μ̂ ≥ 0 of q̃_μ); the spec itself when it already is
+    (a new spec would lose a compiled spec's cached kernel arguments, on every profile fit)."""
     poi = _poi(spec)
+    p = spec.parameter(poi)
+    if p.bounds[0] is not None and p.bounds[0] >= 0.0 and p.value >= 0.0:
+        return spec
     params = []
     for p in spec.parameters:
         if p.name == poi:
@@ -106,15 +111,20 @@ def test_statistic(spec: Spec, mu: float, *, free: FitResult | None = None, kind
     return TestStatistic(q=q, mu=mu, mu_hat=mu_hat, free=free, conditional=cond)
 
 
+def _norm_sf(x: float) -> float:
+    """Φ̄(x) = 1 − Φ(x): ``scipy.stats.norm.sf`` without its ~0.1 ms of argument handling (the same ``ndtr``)."""
+    return float(special.ndtr(-x))
+
+
 def pvalue_asymptotic(q: float, mu: float, sigma: float | None, kind: str = "qtilde") -> float:
     """p_μ = 1 − F(q|μ) of CCGV eq. 66 (q̃_μ) or eq. 59 (q_μ).  ``sigma=None`` uses the first branch."""
     q = max(float(q), 0.0)
     if kind == "q" or sigma is None or not np.isfinite(sigma) or sigma <= 0 or mu <= 0:
-        return float(stats.norm.sf(math.sqrt(q)))
+        return _norm_sf(math.sqrt(q))
     r = (mu / sigma) ** 2
     if q <= r:
-        return float(stats.norm.sf(math.sqrt(q)))
-    return float(stats.norm.sf((q + r) / (2 * mu / sigma)))
+        return _norm_sf(math.sqrt(q))
+    return _norm_sf((q + r) / (2 * mu / sigma))
 
 
 def cls_asymptotic(q: float, mu: float, sigma: float | None) -> float:
@@ -125,9 +135,9 @@ def cls_asymptotic(q: float, mu: float, sigma: float | None) -> float:
         return p_mu
     r = (mu / sigma) ** 2
     if q <= r:
-        one_minus_pb = stats.norm.cdf(mu / sigma - math.sqrt(q))
+        one_minus_pb = float(special.ndtr(mu / sigma - math.sqrt(q)))
     else:
-        one_minus_pb = stats.norm.sf((q - r) / (2 * mu / sigma))
+        one_minus_pb = _norm_sf((q - r) / (2 * mu / sigma))
     return float(p_mu / one_minus_pb) if one_minus_pb > 0 else 1.0
 
 
@@ -156,6 +166,7 @@ class UpperLimit:
     scan: list = field(default_factory=list)  # (mu, q, p) evaluations
     mu_up_raw: float | None = None             # before the power constraint (if one was requested)
     power_floor: float | None = None           # the -N sigma expected limit used as the floor
+    sigma_asimov: dict = field(default_factory=dict)  # sigma_A(mu) measured on the way {mu: sigma_A}
 
 
 def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: float | str = "asimov",
@@ -195,7 +206,7 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     # (it is 10-20% off when sigma_A depends on mu, so it is only a start, never the answer)
     el = expected
     if el is None:
-        hint = ul.sigma if (sigma == "asimov" and math.isfinite(ul.sigma) and ul.sigma > 0) else None
+        hint = _median_sigma_guess(ul, float(stats.norm.ppf(cl))) if sigma == "asimov" else None
         el = expected_limit(spec, cl=cl, method=method if method in ("plr", "cls") else "plr", truncation="none",
                             scale=hint)
         ul.n_fits += el.n_fits
@@ -208,20 +219,68 @@ def upper_limit(spec: Spec, *, cl: float = 0.90, method: str = "plr", sigma: flo
     return ul
 
 
+def _median_sigma_guess(ul: UpperLimit, z: float) -> float | None:
+    """sigma_A at the Asimov median, predicted from the sigma_A(mu) the observed inversion measured: a line through
+    its two most distant points, solved for mu_med = z sigma_A(mu_med) (the first-branch median).  Only a start
+    for the median's own inversion; clamped to [0.5, 2] x sigma_A(mu_up)."""
+    base = ul.sigma
+    if not (math.isfinite(base) and base > 0):
+        return None
+    pts = sorted((m, sg) for m, sg in ul.sigma_asimov.items() if math.isfinite(sg) and sg > 0 and m > 0)
+    if len(pts) < 2 or pts[-1][0] <= 1.01 * pts[0][0]:
+        return base
+    (m0, s0), (m1, s1) = pts[0], pts[-1]
+    b = (s1 - s0) / (m1 - m0)
+    a = s0 - b * m0
+    if not (a > 0 and z * b < 0.9):
+        return base
+    return min(max(a / (1.0 - z * b), 0.5 * base), 2.0 * base)
+
+
 def _transformed_pvalue(p: float) -> float:
     """Φ⁻¹(1 − p): √q̃ in the first branch of CCGV eq. 66, (q̃ + μ²/σ²)/(2μ/σ) in the second — close to linear
     in μ, so a secant step from two points lands within ~1e-3 of the root."""
-    return float(stats.norm.isf(min(max(p, 1e-300), 1.0)))
+    return -float(special.ndtri(min(max(p, 1e-300), 1.0)))
+
+
+def _profile_starts(spec: Spec) -> list:
+    """(mu, parameter values) of the profile fits done on this spec so far: each new profile fit starts from the
+    nearest (kept on the spec, so that the Asimov fits of an observed limit warm-start those of its expected limit;
+    specs are values: a new data set is a new spec)."""
+    return spec.__dict__.setdefault("_profile_starts", [])
+
+
+def _remember(starts: list, mu: float, values: dict, keep: int = 64) -> None:
+    starts.append((mu, values))
+    if len(starts) > keep:
+        del starts[0]
+
+
+def _saturated(spec: Spec) -> FitResult | None:
+    """The unconditional fit of an Asimov spec without MINUIT, when its generating point (the parameters' start
+    values) has −2 ln L = 0: the deviance and the constraints are sums of non-negative terms, so that point is
+    the global minimum.  None otherwise (e.g. clipped templates): then fit."""
+    t0 = time.perf_counter()
+    vals = [float(p.value) for p in spec.parameters]
+    twice = float(NLL(spec)(*vals))
+    if not (math.isfinite(twice) and abs(twice) <= 1e-9):
+        return None
+    free = [p.name for p in spec.parameters if not p.fixed]
+    return FitResult(values=dict(zip(spec.names, vals)), errors={n: math.nan for n in spec.names}, covariance=None,
+                     free=free, twice_nll=twice, valid=True, status="saturated (Asimov data at their generating point)",
+                     nfcn=1, time_s=time.perf_counter() - t0)
 
 
 def _root_increasing(f, lo: float, scale: float, x_max: float, rtol: float, name: str, *,
                      x0: float | None = None, known: dict | None = None) -> float:
     """Root of an increasing, near-linear ``f`` above ``lo`` (f(lo) < 0), with slope ≈ 1/scale.
 
-    ``known``: values {x: f(x)} already computed (they seed the bracket and the secant); ``x0``: the first trial
-    when fewer than two are known.  Secant steps (pushed 5% past each prediction, to land on the far side) grow a
-    bracket, then Brent's method polishes it; ``f`` is cached, so Brent's endpoint calls are free.  Typically 4–6
-    evaluations of ``f`` where a bracket grown from ``lo`` in steps of ``scale`` took 8–10."""
+    ``known``: values {x: f(x)} already computed (they seed the secant); ``x0``: the first trial when fewer than
+    two are known.  Secant steps through the two trials with the smallest |f| (the slope 1/scale until two
+    trials differ); converged when the next step is below rtol/2 of the root.  A step that leaves the bracket
+    the trials have found (or that stalls) hands the bracket to Brent's method; ``f`` is cached, so Brent's
+    endpoint calls are free.  Typically 3–4 evaluations of ``f`` where a bracket grown from ``lo`` in steps of
+    ``scale`` and Brent's method took 8–10."""
     cache: dict[float, float] = dict(known or {})
 
     def fc(x):
@@ -229,21 +288,25 @@ def _root_increasing(f, lo: float, scale: float, x_max: float, rtol: float, name
             cache[x] = f(x)
         return cache[x]
 
+    def brent():
+        a = max([x for x, v in cache.items() if v < 0], default=lo)
+        b = min(x for x, v in cache.items() if v >= 0)
+        return optimize.brentq(fc, a, b, rtol=rtol, xtol=1e-12 * max(b, 1e-300))
+
     if x0 is not None and len(cache) < 2:
         fc(x0)
-    for _ in range(60):
-        neg = sorted(x for x, v in cache.items() if v < 0)
-        pos = sorted(x for x, v in cache.items() if v >= 0)
-        if neg and pos:
-            break
-        # the secant through the two trials nearest the root's side, else the slope estimate 1/scale
-        pts = sorted(cache.items(), key=lambda kv: kv[0], reverse=bool(neg))[:2]
-        x, fx = pts[0]
-        slope = (pts[0][1] - pts[1][1]) / (pts[0][0] - pts[1][0]) if len(pts) == 2 else 1.0 / scale
-        if not (slope > 0 and math.isfinite(slope)):
-            slope = 1.0 / scale
-        step = -fx / slope
-        nx = x + step + math.copysign(0.05 * abs(step) + 1e-3 * scale, step)
+    for _ in range(40):
+        bracketed = any(v >= 0 for v in cache.values())
+        a = max([x for x, v in cache.items() if v < 0], default=lo)
+        b = min([x for x, v in cache.items() if v >= 0], default=math.inf)
+        (x, fx), *rest = sorted(cache.items(), key=lambda kv: abs(kv[1]))
+        slope = (fx - rest[0][1]) / (x - rest[0][0]) if rest and rest[0][0] != x else math.nan
+        secant = slope > 0 and math.isfinite(slope)
+        nx = x - fx / (slope if secant else 1.0 / scale)
+        if secant and abs(nx - x) <= 0.5 * rtol * abs(nx) and a <= nx <= b:
+            return nx
+        if bracketed and not a < nx < b:
+            return brent()
         if nx <= lo:
             nx = lo + 0.5 * (x - lo)
         if nx > x_max:
@@ -251,11 +314,14 @@ def _root_increasing(f, lo: float, scale: float, x_max: float, rtol: float, name
                 raise NudmsimError(f"upper limit on {name} above {x_max:g}: the data do not constrain it "
                                    f"(check the signal template is non-zero)")
             nx = x_max
+        if nx in cache:
+            if bracketed:
+                return brent()
+            nx = x + 2.0 * abs(nx - x) + scale
         fc(nx)
-    else:
-        raise NudmsimError(f"upper limit on {name}: no bracket found after 60 trials")
-    a, b = neg[-1], pos[0]
-    return optimize.brentq(fc, a, b, rtol=rtol, xtol=1e-12 * max(b, 1e-300))
+    if any(v >= 0 for v in cache.values()):
+        return brent()
+    raise NudmsimError(f"upper limit on {name}: no root found after 40 trials")
 
 
 def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=None) -> UpperLimit:
@@ -266,16 +332,18 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=N
     poi = _poi(spec)
     s = _nonnegative_poi(spec)
     have_scale = scale is not None and math.isfinite(scale) and scale > 0
+    own_asimov = asimov is spec  # the spec is its own Asimov data set (expected_limit): q_mu,A is q_mu itself
     # "near the bound": mu_hat within NEAR_BOUND errors of 0.  There the error of a bounded parameter is distorted
     # by MINUIT's transformation (COHERENT 2017 at 50 MeV: mu_hat = 4e-4, HESSE error 50, sigma_A 2000) and the
     # scale comes from the profile below; HESSE runs only where its error is used (mu_hat away from the bound)
-    free = fit(s, hesse=False, strategy=_strategy(s) if have_scale else 1)
+    free = _saturated(s) if (own_asimov and have_scale) else None
+    if free is None:
+        free = fit(s, hesse=False, strategy=_strategy(s))
     n_fits = 1
     if not have_scale and free.values[poi] > NEAR_BOUND * free.errors[poi]:
         free = fit(s, hesse=True, init=free.values)
         n_fits += 1
     mu_hat = max(free.values[poi], 0.0)
-    own_asimov = asimov is spec  # the spec is its own Asimov data set (expected_limit): q_mu,A is q_mu itself
     a_spec = None
     if sigma == "asimov" and method in ("plr", "cls"):
         from .asimov import asimov_spec
@@ -291,8 +359,8 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=N
     sig_cache: dict[float, float] = {}
     a_free: list = [free] if own_asimov else []
     # warm starts: every profile fit starts from the nuisances of the nearest profile fit done so far
-    conds: list = []       # (mu, values) of conditional fits to the data
-    a_conds: list = []     # the same for the Asimov data
+    conds = _profile_starts(s)      # (mu, values) of conditional fits to the data
+    a_conds = _profile_starts(a_spec) if a_spec is not None else []   # the same for the Asimov data
 
     def near(lst, mu):
         if not lst:
@@ -305,7 +373,7 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=N
         if mu in data_ts:
             return data_ts[mu]
         ts = data_ts[mu] = test_statistic(s, mu, free=free, init=near(conds, mu))
-        conds.append((mu, ts.conditional.values))
+        _remember(conds, mu, ts.conditional.values)
         if own_asimov:
             sig_cache.setdefault(mu, mu / math.sqrt(ts.q) if ts.q > 0 else math.inf)
         return ts
@@ -337,7 +405,8 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=N
         if sigma == "hesse" or a_spec is None:
             return step
         if not a_free:
-            a_free.append(fit(_nonnegative_poi(a_spec), hesse=False, strategy=_strategy(a_spec)))
+            a0 = _nonnegative_poi(a_spec)
+            a_free.append(_saturated(a0) or fit(a0, hesse=False, strategy=_strategy(a_spec)))
             n_fits += 1
         mu = max(mu, 0.05 * step)  # q_mu,A ~ mu^2/sigma^2 is numerically meaningless for mu << sigma
         if mu not in sig_cache:
@@ -345,7 +414,7 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=N
                 ts = ts_data(mu)
             else:
                 ts = test_statistic(a_spec, mu, free=a_free[0], init=near(a_conds, mu))
-                a_conds.append((mu, ts.conditional.values))
+                _remember(a_conds, mu, ts.conditional.values)
             n_fits += 1
             sig_cache[mu] = mu / math.sqrt(ts.q) if ts.q > 0 else math.inf
         return sig_cache[mu]
@@ -401,7 +470,7 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=N
     close = [m for m in sig_cache if abs(m - mu_up) <= 1e-3 * mu_up]
     sig_up = sig_cache[min(close, key=lambda m: abs(m - mu_up))] if close else sig_of(mu_up)
     return UpperLimit(float(mu_up), free.values[poi], sig_up if method != "delta-chi2" else step,
-                      cl, method, float(q_up), n_fits, free, scan=scan)
+                      cl, method, float(q_up), n_fits, free, scan=scan, sigma_asimov=dict(sig_cache))
 
 
 # ------------------------------------------------------------------------------------------------
