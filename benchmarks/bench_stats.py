@@ -24,10 +24,10 @@ def _limit_point_seconds(exp, m_x, ratio, projected, reference: bool) -> tuple[f
     from nudmsim.stats.limits import upper_limit
 
     exp._cache.clear()
-    split = exp._tail_split
+    split = exp._tails.split
     spec_fn = wsmod.Workspace.spec
     if reference:
-        exp._tail_split = lambda *a: None
+        exp._tails.split = lambda *a: None
         wsmod.Workspace.spec = lambda self, compiled=False: spec_fn(self, compiled=False)
     try:
         t0 = time.perf_counter()
@@ -39,7 +39,7 @@ def _limit_point_seconds(exp, m_x, ratio, projected, reference: bool) -> tuple[f
             val = upper_limit(spec, power_constraint=-1.0).mu_up
         return time.perf_counter() - t0, val
     finally:
-        exp._tail_split = split
+        exp._tails.split = split
         wsmod.Workspace.spec = spec_fn
 
 

@@ -40,6 +40,7 @@ from .errors import CardError, NudmsimError
 from .formfactors import FORM_FACTORS
 from .observables import Observables
 from .registry import EventSample, resolve_params
+from .response.lattice import TailTables
 from .response.stage import Batch, StageContext, build_stage, nominal_values, run_chain
 from .schema import validate
 
@@ -188,7 +189,8 @@ class Experiment:
             raise CardError(path, "published", "must be a table of reference numbers")
         self._generators: dict = {}
         self._cache: OrderedDict = OrderedDict()
-        self._tails: OrderedDict = OrderedDict()
+        self._tails = TailTables()
+        self._time_hists: OrderedDict = OrderedDict()
         self.analysis = None
         if "analysis" in data:
             from .analysis_card import parse_analysis
@@ -341,131 +343,41 @@ class Experiment:
         tcols = self._time_columns()
         obs = self.observables
         if not tcols or "t_us" in rows:
-            return self._energy_hist(rows, stages, obs, vals)
+            return self._tails.histogram(rows, stages, obs, vals)
         e_stages = [s for s in stages if s.on not in tcols]
         t_stages = [s for s in stages if s.on in tcols]
         e_names = [a for a in obs.names if a not in tcols]
         t_names = [a for a in obs.names if a in tcols]
         e_obs, t_obs = obs.subset(e_names), obs.subset(t_names)
         out = np.zeros(obs.shape)
-        cls = np.asarray(rows["timing_class"]) if "timing_class" in rows else np.zeros(len(rows))
-        for k in (0, 1):
-            sel = cls == k
-            if not np.any(sel):
-                continue
-            he = self._energy_hist(rows.take(sel), e_stages, e_obs, vals) if e_names else \
-                np.array(run_chain(e_stages, rows.take(sel), values=vals).total)
-            tr = run_chain(t_stages, self._time_rows(k), values=vals)
-            ht = t_obs.histogram(tr) if t_names else np.array(tr.total)
+        t_nu = {nu.name for st in t_stages for nu in st.nuisances()}
+        t_vals = tuple(sorted((k, v) for k, v in vals.items() if k in t_nu))
+        for k, part in self._by_timing_class(rows):
+            he = self._tails.histogram(part, e_stages, e_obs, vals) if e_names else \
+                np.array(run_chain(e_stages, part, values=vals).total)
+            # the time histogram of a class depends only on the time stages' nuisances: one per value, cached
+            tkey = (k, tuple(id(st) for st in t_stages), t_vals, tuple(t_names))
+            ht = self._time_hists.get(tkey)
+            if ht is None:
+                tr = run_chain(t_stages, self._time_rows(k), values=vals)
+                ht = self._time_hists[tkey] = t_obs.histogram(tr) if t_names else np.array(tr.total)
+                if len(self._time_hists) > TailTables.CACHE:
+                    self._time_hists.popitem(last=False)
             prod = np.multiply.outer(he, ht)
             order = [(e_names + t_names).index(a) for a in obs.names]
             out += np.transpose(prod, order) if prod.ndim == len(order) and order else prod
         return out
 
-    # -- tabulated chain tails ------------------------------------------------------------------------
-    #: grid points per decade of the tabulated column (linear interpolation between them: relative error
-    #: ~ mu delta^2 / 8 for a Poisson of mean mu, delta = ln(10) / points: 1e-4 at mu = 50 PE)
-    TAIL_POINTS_PER_DECADE = 320
-    #: tabulated tails kept (least recently used dropped): one per nuisance variation of a workspace (COHERENT
-    #: 2017: 31), in their own cache so that the per-point expectations of a scan do not push them out
-    TAIL_CACHE = 128
-
-    def _tail_split(self, stages, obs):
-        """Index i of the longest tail stages[i:] that reads one column (stages[i].on) and columns made
-        inside the tail, makes every observable of ``obs``, and holds an expanding (resolution) stage; or
-        None.  Such a tail is a transfer matrix from that column to the observables, tabulated once.  A tail
-        whose input column feeds a binned stage (a migration matrix: piecewise constant in it) is not tabulated:
-        interpolating across its bin edges would blur them, and the matrix is itself the exact transfer.  Nor is a
-        tail holding a stage with ``tabulate = False`` (a resolution narrower than a few lattice steps, ~0.7% of
-        the value: the linear interpolation would blur it; e.g. CRESST-III's 4.6 eV with a bin per event gap)."""
-        for i in range(len(stages)):
-            tail = stages[i:]
-            have = {tail[0].on}
-            ok = not any(getattr(st, "x_edges", None) is not None and st.on == tail[0].on for st in tail)
-            ok = ok and all(getattr(st, "tabulate", True) for st in tail)     # a stage may refuse the lattice
-            for st in tail:
-                if any(c not in have for c in getattr(st, "reads", (st.on,))):
-                    ok = False
-                    break
-                have.add(st.to)
-            if ok and all(a in have for a in obs.names) and any(st.family == "resolution" for st in tail):
-                return i
-        return None
-
-    def _energy_hist(self, rows: Batch, stages, obs: Observables, vals: dict) -> np.ndarray:
-        """Histogram of rows pushed through ``stages`` (expectation mode); a single-column tail of the chain is
-        applied as a tabulated transfer matrix (interpolated linearly in the column, log-spaced grid)."""
-        i = self._tail_split(stages, obs)
-        if i is None or len(rows) < 64:
-            return obs.histogram(run_chain(stages, rows, values=vals))
-        head, tail = stages[:i], tuple(stages[i:])
-        b = run_chain(head, rows, values=vals)
-        col = tail[0].on
-        x = np.asarray(b[col], float)
-        w = np.asarray(b.weight, float)
-        names = {nu.name for st in tail for nu in st.nuisances()}
-        tvals = tuple(sorted((k, v) for k, v in vals.items() if k in names))
-        pos = x[x > 0]
-        lo, hi = (float(pos.min()), float(pos.max())) if len(pos) else (1.0, 1.0)
-        grid, R = self._tail_matrix(tail, col, lo, hi, tvals, obs)
-        xc = np.clip(x, 0.0, grid[-1])
-        j = np.clip(np.searchsorted(grid, xc, side="right") - 1, 0, len(grid) - 2)
-        f = (xc - grid[j]) / (grid[j + 1] - grid[j])
-        wg = np.bincount(j, weights=w * (1.0 - f), minlength=len(grid)) + \
-            np.bincount(j + 1, weights=w * f, minlength=len(grid))
-        # an explicit sum, not BLAS: a threaded BLAS sums in an order that depends on its thread count, and a
-        # Dask worker (1 thread) must give the bit-identical numbers of the parent process.  Only the lattice
-        # rows next to a value carry weight (the lattice spans every value any point has had: ~10 decades)
-        nz = np.flatnonzero(wg)
-        return np.sum(wg[nz, None] * R[nz], axis=0).reshape(obs.shape)
-
-    def _tail_matrix(self, tail, col: str, lo: float, hi: float, tvals: tuple, obs: Observables):
-        """(grid, R[g, flat observable bin]) of a chain tail, cached per nuisance values.  The grid is 0 and
-        a slice of one fixed lattice 10^(i/P) (P points per decade) reaching a decade below the smallest
-        positive value: any two grids interpolate a value between the same lattice neighbours, so results do
-        not depend on which model points were evaluated before (nor on the process that evaluated them).  Rows of
-        R are independent (one lattice point each), so a cached matrix whose range falls short is extended by the
-        missing lattice points only (a scan over masses widens the range of the column now and then: a full
-        rebuild of every nuisance variation's matrix then cost 0.3 s of a 0.05 s limit point)."""
-        key = (tuple(id(s) for s in tail), col, tvals, tuple(obs.names))
-        cached = self._tails.get(key)
-        if cached is not None:
-            self._tails.move_to_end(key)
-            if cached[0][1] <= lo / 10.0 and cached[0][-1] >= hi:
-                return cached[:2]
-        P = self.TAIL_POINTS_PER_DECADE
-        i0 = int(np.floor(P * np.log10(lo))) - P
-        i1 = int(np.ceil(P * np.log10(hi))) + P // 2
-        if cached is None:
-            grid = np.concatenate([[0.0], 10.0 ** (np.arange(i0, i1 + 1) / P)])
-            R = self._tail_rows(tail, col, grid, tvals, obs)
-        else:
-            grid0, R0, c0, c1 = cached
-            below = 10.0 ** (np.arange(min(i0, c0), c0) / P)
-            above = 10.0 ** (np.arange(c1 + 1, max(i1, c1) + 1) / P)
-            Rn = self._tail_rows(tail, col, np.concatenate([below, above]), tvals, obs)
-            grid = np.concatenate([grid0[:1], below, grid0[1:], above])
-            R = np.concatenate([R0[:1], Rn[:len(below)], R0[1:], Rn[len(below):]])
-            i0, i1 = min(i0, c0), max(i1, c1)
-        self._tails[key] = (grid, R, i0, i1)
-        if len(self._tails) > self.TAIL_CACHE:
-            self._tails.popitem(last=False)
-        return grid, R
-
-    def _tail_rows(self, tail, col: str, grid: np.ndarray, tvals: tuple, obs: Observables) -> np.ndarray:
-        """R[g, flat observable bin]: the tail run (expectation mode) on one unit-weight row per value of ``grid``."""
-        g = Batch({col: grid, "_row": np.arange(len(grid), dtype=float)}, np.ones(len(grid)))
-        out = run_chain(tail, g, values=dict(tvals))
-        size = int(np.prod(obs.shape))
-        flat = np.zeros(len(out), np.int64)
-        ok = np.ones(len(out), bool)
-        for a in obs.axes:
-            ix = a.index(np.asarray(out[a.name], float))
-            ok &= ix >= 0
-            flat = flat * a.nbins + np.maximum(ix, 0)
-        R = np.zeros((len(grid), size))
-        np.add.at(R, (np.asarray(out["_row"], np.int64)[ok], flat[ok]), np.asarray(out.weight)[ok])
-        return R
+    @staticmethod
+    def _by_timing_class(rows: Batch) -> list:
+        """[(timing class, its rows)] of a batch (kept on the batch: the quadrature nodes of a point are pushed
+        through the chain once per nuisance variation of a workspace)."""
+        got = rows.__dict__.get("_by_timing_class")
+        if got is None:
+            cls = np.asarray(rows["timing_class"]) if "timing_class" in rows else np.zeros(len(rows))
+            got = [(k, rows.take(cls == k)) for k in (0, 1) if np.any(cls == k)]
+            rows.__dict__["_by_timing_class"] = got
+        return got
 
     # -- events -------------------------------------------------------------------------------------
     def generate(self, process: str, point, n: int, rng: np.random.Generator, start: int = 0,
