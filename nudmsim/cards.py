@@ -210,7 +210,7 @@ class Card:
         self.data = data
         self.path = Path(path)
         self.kind = kind                     # role: "detector" or "source"
-        self.sha256 = hashlib.sha256(text.encode()).hexdigest()
+        self.sha256 = content_hash(text)
         self.text = text
         self.values = values if values is not None else data
 
@@ -415,6 +415,11 @@ def read_text(path: Path) -> str:
                         "save the card as UTF-8") from None
 
 
+def content_hash(text: str) -> str:
+    """sha256 (hex) of a card's text: its identity in caches and provenance."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def load(name_or_path, kind: str = "detector") -> Card:
     """Load, parse and validate a card (``kind`` = "detector" or "source": where a bare name is looked up).
 
@@ -441,4 +446,4 @@ def load_source(name_or_path: str) -> Card:
 
 __all__ = ["Card", "CardSchema", "CARD_SECTION", "CARD_SCHEMAS", "CARD_SCHEMA_MODULES", "register_card_schema",
            "card_schema", "card_schemas", "validate_card", "validate_stage_tables", "find", "available", "load",
-           "load_detector", "load_source", "read_text"]
+           "load_detector", "load_source", "read_text", "content_hash"]

@@ -202,9 +202,10 @@ class Experiment:
     # -- construction helpers -----------------------------------------------------------------------
     @classmethod
     def load(cls, name_or_path) -> "Experiment":
-        """The experiment of a card (name in ``detectors/`` or a path); cached on the file's content."""
-        card = cards.load_detector(name_or_path)
-        return _load_cached(str(card.path), card.sha256)
+        """The experiment of a card (name in ``detectors/`` or a path); cached on the file's content (a card seen
+        before is not parsed again: a scan loads it once per point)."""
+        path = cards.find(str(name_or_path), "detector")
+        return _load_cached(str(path), cards.content_hash(cards.read_text(path)))
 
     def _find_source(self, name: str) -> str:
         p = self.card.path.parent / f"{name}.toml"

@@ -47,6 +47,27 @@ class _Shape:
         return ((c0 * t + c1) * t + c2) * t + c3, (3.0 * c0 * t + 2.0 * c1) * t + c2
 
 
+_SPLINES: dict = {}
+
+
+def _cached_spline(knots, templates, nominal, mask) -> np.ndarray:
+    """:func:`_spline` of (templates - nominal) on the used bins, kept for the same template and nominal *objects*
+    (an experiment's cached expectations: the mass-independent samples of a limit scan give the same arrays at
+    every point).  The entry holds the arrays themselves, so their ids cannot be reused while it lives."""
+    m = np.asarray(mask, bool)
+    key = (tuple(id(t) for t in templates), id(nominal), m.tobytes(), tuple(map(float, knots)))
+    hit = _SPLINES.get(key)
+    if hit is not None:
+        return hit[0]
+    nom = np.asarray(nominal, float)[m]
+    temps = np.asarray([np.asarray(t, float)[m] for t in templates])
+    c = _spline(knots, temps - nom[None])
+    _SPLINES[key] = (c, list(templates), nominal)
+    if len(_SPLINES) > 256:
+        del _SPLINES[next(iter(_SPLINES))]
+    return c
+
+
 def _spline(knots, deltas) -> np.ndarray:
     knots = np.asarray(knots, float)
     deltas = np.asarray(deltas, float)
@@ -95,9 +116,8 @@ class CompiledModel:
                 elif md.type == "normsys":
                     ns.append((idx[md.name], float(md.data["hi"]), float(md.data["lo"])))
                 elif md.type == "histosys":
-                    temps = np.asarray([np.asarray(t, float)[m] for t in md.data["templates"]])
                     shapes.append(_Shape(idx[md.name], np.asarray(md.data["knots"], float),
-                                         _spline(md.data["knots"], temps - nominal[None])))
+                                         _cached_spline(md.data["knots"], md.data["templates"], s.nominal, ws.mask)))
                 elif md.type == "parametric":
                     fn, pnames = PARAMETRIC[md.data["model"]]
                     consts = {k: v for k, v in md.data.items() if k not in ("model", "params", "x")}
