@@ -31,7 +31,8 @@ def _points(analysis: str, n: int, ratio: float):
     from nudmsim import registry
 
     entry = registry.get_analysis(analysis)
-    lo, hi = {"coherent2017": (0.5, 50.0), "xenon1t-x2nu": (25.0, 150.0), "borexino-x2nu": (30.0, 500.0),
+    lo, hi = {"coherent2017": (0.5, 50.0), "coherent2021": (0.5, 50.0), "coherent-lar2020": (0.5, 50.0),
+              "xenon1t-x2nu": (25.0, 150.0), "borexino-x2nu": (30.0, 500.0),
               "kinetic-decoupling": (0.01, 50.0)}.get(analysis, (1.0, 100.0))
     return [{"index": i, "key": f"b{i}", "block": "bench", "kind": "limit", "analysis": analysis,
              "card": entry.default_detector, "ratio": ratio, "m_MeV": float(m), "options": {}, "projected": False}
@@ -42,7 +43,8 @@ def per_point_costs(ratio: float = 3.0) -> None:
     from nudmsim.scanfile import run_point
 
     print("seconds per limit point (in-process, after one warm-up point):")
-    for analysis in ("coherent2017", "xenon1t-x2nu", "borexino-x2nu", "kinetic-decoupling", "superk-x2nu"):
+    for analysis in ("coherent2017", "coherent2021", "coherent-lar2020", "xenon1t-x2nu", "borexino-x2nu",
+                     "kinetic-decoupling", "superk-x2nu"):
         pts = _points(analysis, 6, ratio) if analysis != "superk-x2nu" else [
             dict(p, ratio=None, card="superk_nutau", m_MeV=m) for p, m in
             zip(_points(analysis, 6, ratio), np.geomspace(7e3, 2e5, 6))]
