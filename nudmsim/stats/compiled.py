@@ -308,11 +308,10 @@ class CompiledSpec(Spec):
         return self._kargs
 
     def _twice_nll_numba(self, values, want_grad):
-        from ._nll_kernel import twice_nll
-
+        kernel = _KERNEL[0] if _KERNEL else _load_kernel()   # imported once (numba), not per call
         x = np.asarray(values, float)
         g = np.zeros(len(x))
-        val = twice_nll(x, want_grad, g, *self._kernel_args())
+        val = kernel(x, want_grad, g, *self._kernel_args())
         return (val, g) if want_grad else val
 
     def _twice_nll_numpy(self, values, want_grad=False):
@@ -359,6 +358,16 @@ class CompiledSpec(Spec):
 def _dev(n, nu):
     ratio = np.divide(n, nu, out=np.ones_like(nu), where=n > 0)
     return 2.0 * (nu - n + xlogy(n, ratio))
+
+
+_KERNEL: list = []
+
+
+def _load_kernel():
+    from ._nll_kernel import twice_nll
+
+    _KERNEL.append(twice_nll)
+    return twice_nll
 
 
 def compile_spec(ws, spec: Spec) -> CompiledSpec:
