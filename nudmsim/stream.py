@@ -315,9 +315,36 @@ def run(producer: Producer, n: int, seed: int, sink, path, *, columns: str | Non
     ``progress`` is a :mod:`nudmsim.progress` bar (updated with generated events)."""
     if block <= 0 or n <= 0:
         raise NudmsimError("internal error: block and n must be positive")
-    with _CtrlC() as ctrl_c:
+    with _CtrlC() as ctrl_c, _core_for_writer():
         return _run(producer, n, seed, sink, path, columns, observables, unweighted, block, chunk_events,
                     metadata, progress, bytes_per_event_on_disk, ctrl_c)
+
+
+class _core_for_writer:
+    """While streaming, the producer's numba parallel kernels (launched from this thread) use one thread fewer
+    than the machine has (at least one), leaving a core to the writer thread.  A parallel loop is split evenly
+    between its threads, so a thread sharing a core with the writer holds up the others: measured on 2 cores,
+    3e7 COHERENT events to ROOT in 8.8-9.2 s with one kernel thread, 14.7 s with two (the same events: the
+    kernels' results do not depend on the number of threads).  ``numba.set_num_threads`` is per calling thread,
+    so the setting is local to this run and restored after it."""
+
+    def __enter__(self):
+        self.old = None
+        try:
+            import numba
+
+            self.old = numba.get_num_threads()
+            numba.set_num_threads(max(1, min(self.old, numba.config.NUMBA_NUM_THREADS - 1)))
+        except Exception:  # noqa: BLE001 - no numba threading layer: nothing to leave free
+            self.old = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            import numba
+
+            numba.set_num_threads(self.old)
+        return False
 
 
 def _run(producer, n, seed, sink, path, columns, observables, unweighted, block, chunk_events, metadata,

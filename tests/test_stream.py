@@ -107,6 +107,31 @@ def test_coherent_file_identical_for_any_chunk_size(tmp_path):
     assert arrays[0]["weight"].sum() == pytest.approx(expected, rel=0.015)
 
 
+def test_stream_leaves_a_core_to_the_writer_and_the_events_do_not_depend_on_it(tmp_path):
+    """While streaming, the producer's numba kernels run on one thread fewer (a core for the writer); the
+    thread count is restored afterwards, and the events equal those generated with every thread."""
+    numba = pytest.importorskip("numba")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs two numba threads")
+    entry = registry.get_process("cevns")
+    card = cards.load_detector("coherent_csi_2017")
+    before, seen = numba.get_num_threads(), []
+
+    def prod(k, rng):
+        seen.append(numba.get_num_threads())
+        return entry.generate({}, card, k, rng)
+
+    p = tmp_path / "c.root"
+    stream.run(prod, 70_000, 5, stream.RootSink("zstd"), p, metadata=lambda r: {"seed": 5})
+    assert set(seen) == {max(1, min(before, numba.config.NUMBA_NUM_THREADS - 1))}
+    assert numba.get_num_threads() == before
+    blocks = list(stream.iter_blocks(lambda k, rng: entry.generate({}, card, k, rng), 70_000, 5))
+    with uproot.open(p) as f:
+        written = f["events"].arrays(library="np")
+    for k, v in written.items():
+        assert np.array_equal(v, np.concatenate([b.columns[k] for b in blocks])), k
+
+
 def test_block_infos_merged(tmp_path):
     sink, res = _run(tmp_path, _toy, 5000, 1, 2000)
     assert res.info["what"] == "toy"
