@@ -406,7 +406,7 @@ class RootWriter:
         if compression not in COMPRESSION:
             raise NudmsimError(f"unknown compression '{compression}' (choose {', '.join(COMPRESSION)})")
         self.codec = COMPRESSION[compression]
-        self.fh = open(tmp, "r+b")  # our own handle: the page-cache recycling below needs its descriptor
+        self.fh = open(tmp, "r+b")  # noqa: SIM115 - closed by close()/abort(); PageRecycler needs its fd
         self.file = uproot.recreate(self.fh, compression=self.codec)
         self.pages = PageRecycler(self.fh.fileno())
         self.tree = self.file.mktree("events", {k: big_endian(v) for k, v in branches.items()},
