@@ -407,10 +407,14 @@ class RootWriter:
             raise NudmsimError(f"unknown compression '{compression}' (choose {', '.join(COMPRESSION)})")
         self.codec = COMPRESSION[compression]
         self.fh = open(tmp, "r+b")  # noqa: SIM115 - closed by close()/abort(); PageRecycler needs its fd
-        self.file = uproot.recreate(self.fh, compression=self.codec)
+        try:
+            self.file = uproot.recreate(self.fh, compression=self.codec)
+            self.tree = self.file.mktree("events", {k: big_endian(v) for k, v in branches.items()},
+                                         title="nudmsim events")
+        except BaseException:
+            self.fh.close()
+            raise
         self.pages = PageRecycler(self.fh.fileno())
-        self.tree = self.file.mktree("events", {k: big_endian(v) for k, v in branches.items()},
-                                     title="nudmsim events")
         self.adaptive = adaptive and self.codec is not None
         self.stored_raw: list[str] = []
         self.n = 0
