@@ -329,9 +329,10 @@ class _core_for_writer:
     """While streaming, the producer's numba parallel kernels (launched from this thread) use one thread fewer
     than the machine has (at least one), leaving a core to the writer thread.  A parallel loop is split evenly
     between its threads, so a thread sharing a core with the writer holds up the others: measured on 2 cores,
-    3e7 COHERENT events to ROOT in 8.8-9.2 s with one kernel thread, 14.7 s with two (the same events: the
-    kernels' results do not depend on the number of threads).  ``numba.set_num_threads`` is per calling thread,
-    so the setting is local to this run and restored after it."""
+    3e7 COHERENT events to ROOT (start-up included), three alternating pairs: 9.7-11.1 s with one kernel
+    thread, 10.9-11.5 s with two, and ~1 s less CPU (the same events: the kernels' results do not depend on the
+    number of threads).  ``numba.set_num_threads`` is per calling thread, so the setting is local to this run
+    and restored after it."""
 
     def __enter__(self):
         self.old = None
