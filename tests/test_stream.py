@@ -107,6 +107,31 @@ def test_coherent_file_identical_for_any_chunk_size(tmp_path):
     assert arrays[0]["weight"].sum() == pytest.approx(expected, rel=0.015)
 
 
+def test_stream_leaves_a_core_to_the_writer_and_the_events_do_not_depend_on_it(tmp_path):
+    """While streaming, the producer's numba kernels run on one thread fewer (a core for the writer); the
+    thread count is restored afterwards, and the events equal those generated with every thread."""
+    numba = pytest.importorskip("numba")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs two numba threads")
+    entry = registry.get_process("cevns")
+    card = cards.load_detector("coherent_csi_2017")
+    before, seen = numba.get_num_threads(), []
+
+    def prod(k, rng):
+        seen.append(numba.get_num_threads())
+        return entry.generate({}, card, k, rng)
+
+    p = tmp_path / "c.root"
+    stream.run(prod, 70_000, 5, stream.RootSink("zstd"), p, metadata=lambda r: {"seed": 5})
+    assert set(seen) == {max(1, min(before, numba.config.NUMBA_NUM_THREADS - 1))}
+    assert numba.get_num_threads() == before
+    blocks = list(stream.iter_blocks(lambda k, rng: entry.generate({}, card, k, rng), 70_000, 5))
+    with uproot.open(p) as f:
+        written = f["events"].arrays(library="np")
+    for k, v in written.items():
+        assert np.array_equal(v, np.concatenate([b.columns[k] for b in blocks])), k
+
+
 def test_block_infos_merged(tmp_path):
     sink, res = _run(tmp_path, _toy, 5000, 1, 2000)
     assert res.info["what"] == "toy"
@@ -269,3 +294,28 @@ def test_ctrl_c_during_start_up_ends_the_run_cleanly(tmp_path, delay_s):
     assert p.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "nudmsim: interrupted (no output written)"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_page_cache_recycling_keeps_the_file_intact(tmp_path, monkeypatch):
+    """The ROOT writer's page-cache recycling (write-back + drop behind the end of the file) with steps small
+    enough to run many times in a few MB: the file reads back exactly, in uproot and with the cache dropped."""
+    from nudmsim import io
+
+    monkeypatch.setattr(io.PageRecycler, "STEP", 1 << 16)
+    monkeypatch.setattr(io.PageRecycler, "LAG", 1 << 18)
+    rng = np.random.default_rng(4)
+    cols = {"x": rng.random(400_000), "k": rng.integers(0, 3, 400_000).astype(np.int32),
+            "weight": rng.random(400_000)}
+    p = tmp_path / "r.root"
+    with io.atomic_output(p) as tmp:
+        w = io.RootWriter(tmp, {k: v.dtype for k, v in cols.items()})
+        for a in range(0, 400_000, 50_000):
+            w.write({k: v[a:a + 50_000].astype(io.big_endian(v.dtype)) for k, v in cols.items()})
+        dropped = w.pages.dropped
+        w.close({"seed": 1})
+    if w.pages._sync is not None:  # Linux: the recycler ran (elsewhere it is a no-op)
+        assert dropped >= (1 << 20)
+    with uproot.open(p) as f:
+        back = f["events"].arrays(library="np")
+    for k, v in cols.items():
+        assert np.array_equal(back[k], v), k

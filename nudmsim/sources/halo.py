@@ -34,11 +34,19 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erf
 
 from .. import cards
 from .. import constants as c
 from ..errors import CardError, NudmsimError
+
+
+def erf(x):
+    """scipy.special.erf, imported on first use (scipy.special takes ~0.25 s to import, and every card
+    validation imports this module to find its source kind)."""
+    from scipy.special import erf as _erf
+
+    return _erf(x)
+
 
 KM_S = c.km / c.s
 GEV_CM3 = c.GeV / c.cm**3
