@@ -382,21 +382,22 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=N
     boundary = not mu_hat > NEAR_BOUND * step
     probes = []  # mu of the profile fits of the search for the scale (their q are reused by the root finder)
     if boundary and not have_scale:
-        # the error of a parameter sitting on its bound is unreliable: take the scale from the profile
-        # instead, q~(mu1) ~ (mu1/sigma)^2 near the boundary, with mu1 moved until it is within ~3 sigma
-        mu1 = step
+        # the error of a parameter near its bound is unreliable: take the scale from the profile instead,
+        # q~(mu1) ~ ((mu1 - mu_hat)/sigma)^2, with mu1 moved until it is within ~3 sigma of mu_hat
+        d1 = step
         for _ in range(6):
+            mu1 = mu_hat + d1
             q1 = ts_data(mu1).q
             probes.append(mu1)
             n_fits += 1
             if not q1 > 0:
-                mu1 *= 10.0
+                d1 *= 10.0
                 continue
-            sg = mu1 / math.sqrt(q1)
+            sg = d1 / math.sqrt(q1)
             step = sg
-            if 0.3 < mu1 / sg < 3.0:
+            if 0.3 < d1 / sg < 3.0:
                 break
-            mu1 = 1.3 * sg
+            d1 = 1.3 * sg
 
     def sig_of(mu):
         nonlocal n_fits
@@ -446,21 +447,21 @@ def _upper_limit(spec: Spec, *, cl, method, sigma, mu_max, rtol, asimov, scale=N
         def t(mu):  # Phi^-1(1 - p) - Phi^-1(1 - alpha): increasing, ~ linear in mu
             return _transformed_pvalue(pval(mu)[1]) - target
 
-    lo = 0.0 if boundary else mu_hat
+    lo = mu_hat
     known = {}
     if boundary:
-        # mu_hat at the boundary: p(0+) < alpha happens when the data are far below the background-only
-        # expectation; then every mu > 0 is excluded and the limit is 0 (the PLR pathology CLs avoids).  Asimov
-        # data are their own expectation (p(0+) = 1/2 > alpha): no check needed there
         tiny = 1e-3 * step
-        if not own_asimov:
+        if not own_asimov and mu_hat < tiny:
+            # mu_hat on the bound: p(0+) < alpha happens when the data are far below the background-only
+            # expectation; then every mu > 0 is excluded and the limit is 0 (the PLR pathology CLs avoids).
+            # Asimov data are their own expectation (p(0+) = 1/2 > alpha): no check needed there
             known[tiny] = t(tiny)
             if known[tiny] > 0:
                 return UpperLimit(0.0, free.values[poi], sig_of(tiny), cl, method, scan[-1][1], n_fits, free,
                                   note="every mu > 0 is excluded (data below the background-only expectation)",
                                   scan=scan)
-        lo = tiny
-        if probes and 0 < probes[-1] <= mu_max:
+        lo = max(lo, tiny)
+        if probes and lo < probes[-1] <= mu_max:
             known[probes[-1]] = t(probes[-1])  # its profile fit is done: only sigma_A there is new
     x0 = lo + max(target, 0.5) * step
     mu_up = _root_increasing(t, lo, step, mu_max, rtol, poi, x0=min(x0, mu_max), known=known)
