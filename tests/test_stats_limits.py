@@ -137,3 +137,30 @@ def test_power_constrained_limit_never_below_the_drawn_band():
     ul2 = upper_limit(spec, power_constraint=-1.0, expected=el)
     assert ul2.mu_up_raw == pytest.approx(ul.mu_up_raw, rel=1e-9)
     assert ul2.mu_up == pytest.approx(el.raw_bands["-1"], rel=1e-12)  # exactly the drawn edge
+
+
+@pytest.mark.parametrize("card, m_x, ratio", [("coherent_csi_2017", 31.31, 3.0), ("coherent_lar_2020", 50.0, 3.0)])
+def test_limit_near_the_bound_is_the_eq66_root(card, m_x, ratio):
+    """mu_hat a hair above its bound (2017 at 31.3 MeV: mu_hat = 2e-5, HESSE error 8.7, sigma_A = 41) or one sigma
+    above it (LAr at 50 MeV): the limit is where CCGV eq. 66, recomputed here with q~ and sigma_A at that mu, gives
+    p = 0.10.  The old inversion trusted the HESSE error near the bound and used eq. 66's first branch there
+    (p = 0.088 at its 2017 limit); a scale search that assumed mu_hat = 0 probed LAr at mu = 2.6e7 for 7300
+    likelihood calls (hence the bound on the number of fits)."""
+    from nudmsim.experiment import Experiment
+    from nudmsim.models import planes
+    from nudmsim.runner import limit_settings
+    from nudmsim.stats.asimov import asimov_spec
+    from nudmsim.stats.likelihood import fit
+    from nudmsim.stats.limits import pvalue_asymptotic, sigma_asimov, test_statistic, upper_limit
+
+    exp = Experiment.load(card)
+    cfg = limit_settings(exp, {}, None)
+    pt = planes.get(cfg["plane"]).point(m_x, ratio, {}, cfg["plane_options"])
+    spec = exp.workspace(cfg["measurement"], point=pt, process=cfg["process"]).spec()
+    ul = upper_limit(spec, cl=0.9)
+    assert ul.n_fits <= 20
+    free = fit(spec, hesse=False)
+    mu = ul.mu_up
+    q = test_statistic(spec, mu, free=free).q
+    s_a = sigma_asimov(spec, mu, asimov=asimov_spec(spec))
+    assert pvalue_asymptotic(q, mu, s_a) == pytest.approx(0.10, abs=2e-3)
