@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,20 +53,19 @@ _SPLINES: dict = {}
 
 
 def _cached_spline(knots, templates, nominal, mask) -> np.ndarray:
-    """:func:`_spline` of (templates - nominal) on the used bins, kept for the same template and nominal *objects*
-    (an experiment's cached expectations: the mass-independent samples of a limit scan give the same arrays at
-    every point).  The entry holds the arrays themselves, so their ids cannot be reused while it lives."""
+    """:func:`_spline` of (templates - nominal) on the used bins, kept per content (knots, deltas): the
+    mass-independent samples of a limit scan give the same templates at every point, and the spline fit costs
+    ~10x the hash of its input."""
     m = np.asarray(mask, bool)
-    key = (tuple(id(t) for t in templates), id(nominal), m.tobytes(), tuple(map(float, knots)))
-    hit = _SPLINES.get(key)
-    if hit is not None:
-        return hit[0]
-    nom = np.asarray(nominal, float)[m]
-    temps = np.asarray([np.asarray(t, float)[m] for t in templates])
-    c = _spline(knots, temps - nom[None])
-    _SPLINES[key] = (c, list(templates), nominal)
-    if len(_SPLINES) > 256:
-        del _SPLINES[next(iter(_SPLINES))]
+    deltas = np.asarray([np.asarray(t, float)[m] for t in templates]) - np.asarray(nominal, float)[m][None]
+    kn = np.asarray(knots, float)
+    key = hashlib.blake2b(kn.tobytes() + np.ascontiguousarray(deltas).tobytes() + repr(deltas.shape).encode(),
+                          digest_size=16).digest()
+    c = _SPLINES.get(key)
+    if c is None:
+        c = _SPLINES[key] = _spline(kn, deltas)
+        if len(_SPLINES) > 256:
+            del _SPLINES[next(iter(_SPLINES))]
     return c
 
 
@@ -308,7 +309,7 @@ class CompiledSpec(Spec):
         return self._kargs
 
     def _twice_nll_numba(self, values, want_grad):
-        kernel = _KERNEL[0] if _KERNEL else _load_kernel()   # imported once (numba), not per call
+        kernel = _nll_kernel()   # imported once (numba), not on every call
         x = np.asarray(values, float)
         g = np.zeros(len(x))
         val = kernel(x, want_grad, g, *self._kernel_args())
@@ -360,13 +361,11 @@ def _dev(n, nu):
     return 2.0 * (nu - n + xlogy(n, ratio))
 
 
-_KERNEL: list = []
-
-
-def _load_kernel():
+@functools.cache
+def _nll_kernel():
+    """The numba kernel (imported on first use: commands without a fit do not load numba for it)."""
     from ._nll_kernel import twice_nll
 
-    _KERNEL.append(twice_nll)
     return twice_nll
 
 
